@@ -2,6 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ConfigurationError(RuntimeError):
     """The app's ``VAPI_*`` configuration or a registration is invalid (raised at startup)."""
+
+
+class Rejection(Exception):
+    """A request refused with an HTTP error; becomes the JSON error body.
+
+    ``code`` is machine-readable (one of the constants below), ``message`` says what
+    was wrong, ``errors`` holds per-field messages (422).
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error body: ``code``, ``status``, ``message`` and, if any, ``errors``."""
+        body: dict[str, Any] = {"code": self.code, "status": self.status, "message": self.message}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+class InvalidResponse(Exception):
+    """A responder returned a value Vapi would not accept (sent as ``handler_error``)."""
+
+    def __init__(self, message_type: str, errors: Any) -> None:
+        super().__init__(f"invalid response to {message_type!r}: {errors}")
+        self.message_type = message_type
+        self.errors = errors
+
+
+#: Error codes of the JSON error bodies.
+UNAUTHORIZED = "unauthorized"
+INVALID_JSON = "invalid_json"
+INVALID_ENVELOPE = "invalid_envelope"
+INVALID_MESSAGE = "invalid_message"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+METHOD_NOT_ALLOWED = "method_not_allowed"

@@ -1,0 +1,20 @@
+"""flask_vapi: make a Flask app a correct, secure Vapi Server URL."""
+
+from . import models, signals
+from .blueprint import VapiBlueprint
+from .context import current_message, current_tool_call
+from .errors import ConfigurationError
+from .tools import ToolError, ToolResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "ToolError",
+    "ToolResult",
+    "VapiBlueprint",
+    "current_message",
+    "current_tool_call",
+    "models",
+    "signals",
+]

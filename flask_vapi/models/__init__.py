@@ -1,0 +1,42 @@
+"""Typed Vapi objects and messages, validated with marshmallow."""
+
+from .base import VapiObject
+from .common import (
+    Analysis,
+    Artifact,
+    ArtifactUpload,
+    Assistant,
+    Call,
+    CampaignContact,
+    Chat,
+    Customer,
+    HistoryMessage,
+    OpenAIMessage,
+    PhoneNumber,
+    Session,
+    ToolCall,
+    ToolWithToolCall,
+    TransferDestination,
+)
+from .messages import *  # noqa: F403
+from .messages import __all__ as _message_names
+
+__all__ = [
+    "Analysis",
+    "Artifact",
+    "ArtifactUpload",
+    "Assistant",
+    "Call",
+    "CampaignContact",
+    "Chat",
+    "Customer",
+    "HistoryMessage",
+    "OpenAIMessage",
+    "PhoneNumber",
+    "Session",
+    "ToolCall",
+    "ToolWithToolCall",
+    "TransferDestination",
+    "VapiObject",
+    *_message_names,
+]

@@ -1,0 +1,101 @@
+"""The registration decorators of :class:`~flask_vapi.VapiBlueprint`: tools and responders."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Optional, TypeVar, Union, overload
+
+from marshmallow import Schema
+
+from .dispatch import Dispatcher
+from .tools import Tool
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ResponderMixin:
+    """One handler answers each response-bearing message type and each tool name.
+
+    A second registration for the same type or tool raises ``ValueError`` at import
+    time.  Handlers may be ``async def`` (install ``flask[async]``).
+    """
+
+    dispatcher: Dispatcher
+
+    @overload
+    def tool(self, name: F) -> F: ...
+
+    @overload
+    def tool(
+        self,
+        name: Optional[str] = None,
+        *,
+        schema: Union[Schema, type[Schema], None] = None,
+        description: Optional[str] = None,
+    ) -> Callable[[F], F]: ...
+
+    def tool(
+        self,
+        name: Union[str, F, None] = None,
+        *,
+        schema: Union[Schema, type[Schema], None] = None,
+        description: Optional[str] = None,
+    ) -> Union[F, Callable[[F], F]]:
+        """Answer the tool ``name`` (default: the function's name) in ``tool-calls``.
+
+        Also answers legacy ``function-call`` messages for that name.  The tool's
+        arguments arrive as keyword arguments, checked first against ``schema`` (a
+        marshmallow schema) when given; ``description`` defaults to the docstring.
+        The return value becomes the result: strings as is, anything else as JSON.
+        """
+        if callable(name):
+            return self.tool()(name)
+        if isinstance(schema, type):
+            schema = schema()
+
+        def register(func: F) -> F:
+            self.dispatcher.add_tool(
+                Tool(
+                    name=name or func.__name__,
+                    func=func,
+                    description=description if description is not None else inspect.getdoc(func),
+                    schema=schema,
+                )
+            )
+            return func
+
+        return register
+
+    def _respond(self, message_type: str, func: F) -> F:
+        self.dispatcher.add_responder(message_type, func)
+        return func
+
+    def assistant_request(self, func: F) -> F:
+        """Answer ``assistant-request``: return ``{"assistantId": ...}``, an assistant, squad,
+        workflow, ``destination`` or ``error`` (Vapi waits at most 7.5 s)."""
+        return self._respond("assistant-request", func)
+
+    def transfer_destination_request(self, func: F) -> F:
+        """Answer ``transfer-destination-request``: return ``{"destination": ...}`` or ``error``."""
+        return self._respond("transfer-destination-request", func)
+
+    def handoff_destination_request(self, func: F) -> F:
+        """Answer ``handoff-destination-request``: return ``{"destination": {...}}`` (``{}`` cancels)."""
+        return self._respond("handoff-destination-request", func)
+
+    def knowledge_base_request(self, func: F) -> F:
+        """Answer ``knowledge-base-request``: return ``{"documents": [...]}`` or a ``message``."""
+        return self._respond("knowledge-base-request", func)
+
+    def call_endpointing_request(self, func: F) -> F:
+        """Answer ``call.endpointing.request``: return ``{"timeoutSeconds": 0..15}``."""
+        return self._respond("call.endpointing.request", func)
+
+    def campaign_predial(self, func: F) -> F:
+        """Answer ``campaign.predial``: return ``{"eligible": True | False}``."""
+        return self._respond("campaign.predial", func)
+
+    def voice_request(self, func: F) -> F:
+        """Answer ``voice-request``: return raw 16-bit mono PCM ``bytes`` at ``message.sample_rate``
+        (or an iterator of ``bytes`` to stream)."""
+        return self._respond("voice-request", func)
