@@ -48,7 +48,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
             provide_automatic_options=False,
         )
 
-    def register(self, app: Flask, options: dict[str, Any]) -> None:
+    def register(self, app: Flask, options: dict[str, Any]) -> None:  # type: ignore[override]
         """Read and check this blueprint's config, then register (errors fail startup)."""
         settings = self.settings_class.from_app(app, self.config_prefix)
         super().register(app, options)

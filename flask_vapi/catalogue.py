@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -30,10 +31,11 @@ class MessageKind:
     """One message type: how to load it, what to signal, whether it needs an answer."""
 
     type: str
-    model: type[m.Message]
+    model: builtins.type[m.Message]
     signal: NamedSignal
-    #: ``None``: informational, answered ``{}``.  ``TOOLS``: answered by tool handlers.
+    #: How a response-bearing type is answered; ``None``: informational, answered ``{}``.
     answer: Optional[Answer] = None
+    #: Answered by ``@vapi.tool`` handlers (``tool-calls`` and legacy ``function-call``).
     tools: bool = False
 
 
@@ -109,7 +111,9 @@ _KINDS = [
         "call.endpointing.request",
         m.CallEndpointingRequest,
         signals.call_endpointing_request,
-        _answer("call_endpointing_request", r.CallEndpointingRequestResponse, {"timeoutSeconds": 1.5}),
+        _answer(
+            "call_endpointing_request", r.CallEndpointingRequestResponse, {"timeoutSeconds": 1.5}
+        ),
     ),
     MessageKind("chat.created", m.ChatCreated, signals.chat_created),
     MessageKind("chat.deleted", m.ChatDeleted, signals.chat_deleted),
@@ -144,6 +148,4 @@ _KINDS = [
 MESSAGE_KINDS: dict[str, MessageKind] = {kind.type: kind for kind in _KINDS}
 
 #: Wire type -> :class:`Answer`, for the types a single responder answers.
-ANSWERS: dict[str, Answer] = {
-    kind.type: kind.answer for kind in _KINDS if kind.answer is not None
-}
+ANSWERS: dict[str, Answer] = {kind.type: kind.answer for kind in _KINDS if kind.answer is not None}

@@ -1,4 +1,4 @@
-"""Context objects for handlers, in the style of Flask's ``request``: the current message and tool call."""
+"""Context objects in the style of Flask's ``request``: the current message and tool call."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ _tool_call: ContextVar[ToolCall] = ContextVar("flask_vapi.tool_call")
 #: The message being dispatched, inside handlers and receivers.
 current_message: Message = cast(
     "Message",
-    LocalProxy(_message, unbound_message="current_message is only set while a Vapi message is dispatched."),
+    LocalProxy(
+        _message, unbound_message="current_message is only set while a Vapi message is dispatched."
+    ),
 )
 #: The tool call being answered, inside a ``@vapi.tool`` handler.
 current_tool_call: ToolCall = cast(

@@ -80,7 +80,10 @@ class ResponderMixin:
         return self._respond("transfer-destination-request", func)
 
     def handoff_destination_request(self, func: F) -> F:
-        """Answer ``handoff-destination-request``: return ``{"destination": {...}}`` (``{}`` cancels)."""
+        """Answer ``handoff-destination-request``: return ``{"destination": {...}}``.
+
+        An empty destination (``{}``) or an ``error`` cancels the handoff.
+        """
         return self._respond("handoff-destination-request", func)
 
     def knowledge_base_request(self, func: F) -> F:

@@ -8,7 +8,7 @@ logged and sent as :data:`handler_error`; it never changes the response.
 
 from __future__ import annotations
 
-from blinker import Namespace, NamedSignal
+from blinker import NamedSignal, Namespace
 
 _signals = Namespace()
 
@@ -22,7 +22,7 @@ request_rejected: NamedSignal = _signals.signal("request-rejected")
 #: A handler, receiver or response failed.  Extra: ``message``, ``exception``, ``handler``.
 handler_error: NamedSignal = _signals.signal("handler-error")
 
-#: ``assistant-request``: an inbound call needs an assistant (answered by the ``assistant_request`` responder).
+#: ``assistant-request``: an inbound call needs an assistant (see ``@vapi.assistant_request``).
 assistant_request: NamedSignal = _signals.signal("assistant-request")
 
 #: ``conversation-update``: the conversation history was committed.
@@ -31,7 +31,7 @@ conversation_update: NamedSignal = _signals.signal("conversation-update")
 #: ``end-of-call-report``: the call ended; the report carries artifact, analysis and cost.
 end_of_call_report: NamedSignal = _signals.signal("end-of-call-report")
 
-#: ``handoff-destination-request``: the model requests a handoff with no fixed destination.
+#: ``handoff-destination-request``: the model requests a handoff, destination unknown.
 handoff_destination_request: NamedSignal = _signals.signal("handoff-destination-request")
 
 #: ``hang``: the assistant is stalling.
@@ -55,7 +55,7 @@ status_update: NamedSignal = _signals.signal("status-update")
 #: ``tool-calls``: the model calls tools (answered by ``tool`` handlers).
 tool_calls: NamedSignal = _signals.signal("tool-calls")
 
-#: ``transfer-destination-request``: the model requests a transfer with no fixed destination.
+#: ``transfer-destination-request``: the model requests a transfer, destination unknown.
 transfer_destination_request: NamedSignal = _signals.signal("transfer-destination-request")
 
 #: ``transfer-update``: a transfer happened.

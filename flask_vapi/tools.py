@@ -52,7 +52,10 @@ class Tool:
             if parameter.kind is parameter.VAR_KEYWORD:
                 open_ended = True
             elif parameter.kind in (parameter.POSITIONAL_ONLY, parameter.VAR_POSITIONAL):
-                if parameter.kind is parameter.POSITIONAL_ONLY and parameter.default is parameter.empty:
+                if (
+                    parameter.kind is parameter.POSITIONAL_ONLY
+                    and parameter.default is parameter.empty
+                ):
                     raise TypeError(
                         f"Tool handler {self.func.__qualname__} has the positional-only "
                         f"parameter {parameter.name!r}; tool arguments arrive as keywords."
@@ -68,9 +71,10 @@ class Tool:
         """The keyword arguments for the handler, or :class:`ToolError` naming what is wrong."""
         if not isinstance(arguments, dict):
             raise ToolError(f"Invalid arguments for tool '{self.name}': expected a JSON object.")
+        values: dict[str, Any] = arguments
         if self.schema is not None:
             try:
-                arguments = self.schema.load(arguments)
+                values = dict(self.schema.load(values))
             except ValidationError as exc:
                 raise ToolError(
                     f"Invalid arguments for tool '{self.name}': {describe_errors(exc.messages)}"
@@ -78,16 +82,16 @@ class Tool:
         # Checked against the handler's parameters rather than left to a TypeError,
         # so the model is told exactly which argument to fix.
         problems = []
-        missing = self.required.difference(arguments)
+        missing = self.required.difference(values)
         if missing:
             problems.append("missing " + ", ".join(map(repr, sorted(missing))))
         if self.accepted is not None:
-            unexpected = set(arguments).difference(self.accepted)
+            unexpected = set(values).difference(self.accepted)
             if unexpected:
                 problems.append("unexpected " + ", ".join(map(repr, sorted(unexpected))))
         if problems:
             raise ToolError(f"Invalid arguments for tool '{self.name}': {'; '.join(problems)}.")
-        return arguments
+        return values
 
 
 def describe_errors(messages: Any, path: str = "") -> str:

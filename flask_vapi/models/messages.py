@@ -165,7 +165,7 @@ class TransferUpdate(Message):
 
 
 class Transcript(Message):
-    """``transcript`` (also ``transcript[transcriptType="final"]``): a partial or final transcript."""
+    """``transcript`` (or ``transcript[transcriptType="final"]``): a partial or final transcript."""
 
     role: str = field(fields.String(required=True))
     transcript_type: str = field(fields.String(required=True))

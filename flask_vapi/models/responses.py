@@ -10,10 +10,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .base import BaseSchema, ObjectField
+from .base import BaseSchema, Field, ObjectField
 
 
-class StrictNumber(fields.Field):
+class StrictNumber(Field):
     """A JSON number (``bool`` and numeric strings are refused)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -22,7 +22,7 @@ class StrictNumber(fields.Field):
         return value
 
 
-class StrictBoolean(fields.Field):
+class StrictBoolean(Field):
     """A JSON boolean (``1``, ``"true"`` and friends are refused)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -34,8 +34,8 @@ class StrictBoolean(fields.Field):
 class _DestinationSchema(BaseSchema):
     type = fields.String(required=True, validate=validate.OneOf(["number", "sip", "assistant"]))
     number = fields.String()
-    sipUri = fields.String()  # noqa: N815 - wire name
-    assistantName = fields.String()  # noqa: N815 - wire name
+    sipUri = fields.String()
+    assistantName = fields.String()
 
     @validates_schema
     def _target(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -69,22 +69,20 @@ class AssistantRequestResponse(BaseSchema):
 
     error = fields.String()
     destination = fields.Nested(_PhoneDestinationSchema)
-    assistantId = fields.String()  # noqa: N815 - wire name
+    assistantId = fields.String()
     assistant = ObjectField()
-    assistantOverrides = ObjectField()  # noqa: N815 - wire name
-    squadId = fields.String()  # noqa: N815 - wire name
+    assistantOverrides = ObjectField()
+    squadId = fields.String()
     squad = ObjectField()
-    squadOverrides = ObjectField()  # noqa: N815 - wire name
-    workflowId = fields.String()  # noqa: N815 - wire name
+    squadOverrides = ObjectField()
+    workflowId = fields.String()
     workflow = ObjectField()
-    workflowOverrides = ObjectField()  # noqa: N815 - wire name
+    workflowOverrides = ObjectField()
 
     @validates_schema
     def _one_choice(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not any(key in data for key in self.CHOICES):
-            raise ValidationError(
-                "Return one of: " + ", ".join(self.CHOICES) + ".", "_schema"
-            )
+            raise ValidationError("Return one of: " + ", ".join(self.CHOICES) + ".", "_schema")
 
 
 class TransferDestinationRequestResponse(BaseSchema):
@@ -129,7 +127,7 @@ class HandoffDestinationRequestResponse(BaseSchema):
 class CallEndpointingRequestResponse(BaseSchema):
     """``call.endpointing.request``: seconds to wait before the user's turn is over (0-15)."""
 
-    timeoutSeconds = StrictNumber(required=True, validate=validate.Range(min=0, max=15))  # noqa: N815
+    timeoutSeconds = StrictNumber(required=True, validate=validate.Range(min=0, max=15))
 
 
 class CampaignPredialResponse(BaseSchema):
