@@ -1,4 +1,4 @@
-"""Every message type: a realistic payload is validated, signalled as a typed object, and answered."""
+"""Every message type: a realistic payload is validated, signalled as a typed object, answered."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ EXPECTED: dict[str, tuple[str, type[models.Message], Callable[[Any], bool]]] = {
     "end-of-call-report": (
         "end_of_call_report",
         models.EndOfCallReport,
-        lambda m: m.ended_reason
-        and m.artifact.transcript
-        and m.analysis.summary
-        and m.call.id == p.CALL_ID,
+        lambda m: (
+            m.ended_reason
+            and m.artifact.transcript
+            and m.analysis.summary
+            and m.call.id == p.CALL_ID
+        ),
     ),
     "handoff-destination-request": (
         "handoff_destination_request",
@@ -59,9 +61,11 @@ EXPECTED: dict[str, tuple[str, type[models.Message], Callable[[Any], bool]]] = {
     "tool-calls": (
         "tool_calls",
         models.ToolCalls,
-        lambda m: m.tool_call_list[0].name == "bookAppointment"
-        and isinstance(m.tool_call_list[0].arguments, dict)
-        and m.tool_with_tool_call_list[0].tool_call.id == m.tool_call_list[0].id,
+        lambda m: (
+            m.tool_call_list[0].name == "bookAppointment"
+            and isinstance(m.tool_call_list[0].arguments, dict)
+            and m.tool_with_tool_call_list[0].tool_call.id == m.tool_call_list[0].id
+        ),
     ),
     "transfer-destination-request": (
         "transfer_destination_request",
@@ -207,9 +211,7 @@ def test_each_type_is_signalled_typed_and_answered(
 
 
 @pytest.mark.parametrize("wire_type", CAMPAIGN_EVENTS)
-def test_campaign_events_have_their_own_signal(
-    post: Any, received: Any, wire_type: str
-) -> None:
+def test_campaign_events_have_their_own_signal(post: Any, received: Any, wire_type: str) -> None:
     response = post(p.make(wire_type))
     assert response.status_code == 200
     assert response.get_json() == {}
@@ -224,9 +226,11 @@ def test_signal_attribute_names_are_snake_case_of_the_type() -> None:
         if wire_type.startswith("transcript"):
             assert kind.signal is signals.transcript
             continue
-        expected = "".join(
-            "_" + char.lower() if char.isupper() else char for char in wire_type
-        ).replace("-", "_").replace(".", "_")
+        expected = (
+            "".join("_" + char.lower() if char.isupper() else char for char in wire_type)
+            .replace("-", "_")
+            .replace(".", "_")
+        )
         assert getattr(signals, expected) is kind.signal, wire_type
 
 

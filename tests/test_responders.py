@@ -40,7 +40,11 @@ CASES: dict[str, tuple[str, Any, list[Any], str]] = {
     "knowledge-base-request": (
         "knowledge_base_request",
         {"documents": [{"content": "Open 9-5 on weekdays.", "similarity": 0.92}]},
-        [{}, {"documents": [{"content": "x"}]}, {"documents": [{"content": "x", "similarity": "1"}]}],
+        [
+            {},
+            {"documents": [{"content": "x"}]},
+            {"documents": [{"content": "x", "similarity": "1"}]},
+        ],
         "ServerMessageResponseKnowledgeBaseRequest",
     ),
     "call.endpointing.request": (
@@ -152,7 +156,7 @@ def test_second_responder_for_a_type_raises(vapi: VapiBlueprint) -> None:
     @vapi.campaign_predial
     def first(message: Any) -> Any: ...
 
-    with pytest.raises(ValueError, match="'campaign.predial' is already registered"):
+    with pytest.raises(ValueError, match=r"'campaign\.predial' is already registered"):
         vapi.campaign_predial(lambda message: None)
 
 

@@ -37,7 +37,7 @@ def test_one_result_per_call_in_order_with_id_and_name(
         return f"free on {date}"
 
     @vapi.tool
-    def bookAppointment(date: str, time: str) -> dict[str, Any]:  # noqa: N802
+    def bookAppointment(date: str, time: str) -> dict[str, Any]:
         return {"booked": True, "at": f"{date} {time}"}
 
     response = post(
@@ -170,7 +170,10 @@ def test_context_objects_are_unbound_outside_dispatch() -> None:
     ("arguments", "error"),
     [
         ({}, "Invalid arguments for tool 'book': missing 'date', 'time'."),
-        ({"date": "x", "time": "y", "extra": 1}, "Invalid arguments for tool 'book': unexpected 'extra'."),
+        (
+            {"date": "x", "time": "y", "extra": 1},
+            "Invalid arguments for tool 'book': unexpected 'extra'.",
+        ),
         ([1, 2], "Invalid arguments for tool 'book': expected a JSON object."),
         ("not json", "Invalid arguments for tool 'book': expected a JSON object."),
     ],
@@ -245,13 +248,11 @@ def test_positional_only_handler_is_refused(vapi: VapiBlueprint) -> None:
 
 def test_legacy_function_call(vapi: VapiBlueprint, post: Any) -> None:
     @vapi.tool("sendEmail")
-    def send_email(emailAddress: str, message: str) -> dict[str, str]:  # noqa: N803
+    def send_email(emailAddress: str, message: str) -> dict[str, str]:
         return {"sent": emailAddress}
 
     response = post(
-        make_function_call(
-            name="sendEmail", parameters={"emailAddress": "a@b.c", "message": "hi"}
-        )
+        make_function_call(name="sendEmail", parameters={"emailAddress": "a@b.c", "message": "hi"})
     )
     assert response.status_code == 200
     assert response.get_json() == {"result": '{"sent":"a@b.c"}'}
@@ -279,4 +280,3 @@ def test_dispatch_without_http(vapi: VapiBlueprint, make_app: Callable[..., Flas
         )
     assert reply.content_type == "application/json"
     assert b'"result":"pong"' in reply.body  # type: ignore[operator]
-

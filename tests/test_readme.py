@@ -1,0 +1,82 @@
+"""The README's examples run and do what the README says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from flask_vapi.testing import payloads as p
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def run_block(index: int) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compile(BLOCKS[index], f"README block {index}", "exec"), namespace)
+    return namespace
+
+
+def test_first_example(capsys: Any) -> None:
+    namespace = run_block(0)
+    app: Flask = namespace["app"]
+    app.config["TESTING"] = True
+    client = app.test_client()
+    headers = {"X-Vapi-Secret": "the secret your Vapi credential sends"}
+    signals = namespace["signals"]
+    try:
+        tool = client.post(
+            "/vapi/webhook",
+            json=p.wrap(
+                p.make_tool_calls(("sendEmail", {"emailAddress": "a@b.c", "message": "hi"}))
+            ),
+            headers=headers,
+        )
+        assert tool.get_json()["results"][0]["result"] == "Email sent."
+        pick = client.post(
+            "/vapi/webhook", json=p.wrap(p.make_assistant_request()), headers=headers
+        )
+        assert pick.get_json() == {"assistantId": "5b1c0c9e-2c4e-4a56-9f14-0d7d5a3d8e11"}
+        report = client.post(
+            "/vapi/webhook",
+            json=p.wrap(p.make_end_of_call_report(ended_reason="customer-ended-call")),
+            headers=headers,
+        )
+        assert report.status_code == 200
+        assert capsys.readouterr().out.startswith("customer-ended-call AI: ")
+    finally:
+        signals.end_of_call_report.disconnect(namespace["store"])
+
+
+def test_tools_example() -> None:
+    namespace = run_block(2)
+    app = Flask("readme_tools")
+    app.config.update(TESTING=True, VAPI_SECRET="s")
+    app.register_blueprint(namespace["vapi"])
+    response = app.test_client().post(
+        "/vapi/webhook",
+        json=p.wrap(
+            p.make_tool_calls(
+                ("bookAppointment", {"date": "2026-12-01", "time": "10:00"}),
+                ("bookAppointment", {"date": "2026-12-01", "time": "08:00"}),
+                ("bookAppointment", {"time": "10:00"}),
+            )
+        ),
+        headers={"X-Vapi-Secret": "s"},
+    )
+    ok, early, invalid = response.get_json()["results"]
+    assert ok["result"] == f'{{"booked":"2026-12-01 10:00","for":"{p.CUSTOMER_NUMBER}"}}'
+    assert ok["message"] == {"type": "request-complete", "content": "You're booked!"}
+    assert ok["metadata"] == {"toolCallId": ok["toolCallId"]}
+    assert early["error"] == "We open at nine. Would 9:00 work?"
+    assert "date: Missing data for required field." in invalid["error"]
+
+
+def test_the_quickstart_commands_are_in_ci() -> None:
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    commands = re.findall(r"```bash\n(.*?)\n```", README)
+    assert commands[0] in ci  # run the example
+    assert commands[1] in ci  # run the tests
