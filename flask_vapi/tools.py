@@ -95,9 +95,9 @@ class Tool:
 
 
 def describe_errors(messages: Any, path: str = "") -> str:
-    """Flatten marshmallow's nested error messages into ``field: message; ...``."""
+    """Flatten marshmallow's nested error messages into ``field: message. field: message.``."""
     if isinstance(messages, dict):
-        return "; ".join(
+        return " ".join(
             describe_errors(value, f"{path}.{key}" if path else str(key))
             for key, value in messages.items()
         )
