@@ -151,7 +151,7 @@ class Dispatcher:
     def _answer(self, app: Flask, kind: MessageKind, message: Message, settings: Settings) -> Reply:
         if kind.tools:
             if isinstance(message, ToolCalls):
-                results = [self.run_tool(app, message, call) for call in message.tool_call_list]
+                results = [self.run_tool(app, message, call) for call in message.tool_calls]
                 return Reply(jsonio.dumps({"results": results}))
             if isinstance(message, FunctionCall):
                 return Reply(jsonio.dumps(self._function_call(app, message)))

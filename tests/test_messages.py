@@ -62,9 +62,9 @@ EXPECTED: dict[str, tuple[str, type[models.Message], Callable[[Any], bool]]] = {
         "tool_calls",
         models.ToolCalls,
         lambda m: (
-            m.tool_call_list[0].name == "bookAppointment"
-            and isinstance(m.tool_call_list[0].arguments, dict)
-            and m.tool_with_tool_call_list[0].tool_call.id == m.tool_call_list[0].id
+            m.tool_calls[0].name == "bookAppointment"
+            and isinstance(m.tool_calls[0].arguments, dict)
+            and m.tool_with_tool_call_list[0].tool_call.id == m.tool_calls[0].id
         ),
     ),
     "transfer-destination-request": (
@@ -294,8 +294,8 @@ def test_lazy_attributes_are_loaded_once() -> None:
 def test_tool_call_arguments_as_string_or_object() -> None:
     as_object = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1})))
     as_string = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1}), arguments_as="string"))
-    assert as_object.tool_call_list[0].arguments == {"a": 1}
-    assert as_string.tool_call_list[0].arguments == {"a": 1}
+    assert as_object.tool_calls[0].arguments == {"a": 1}
+    assert as_string.tool_calls[0].arguments == {"a": 1}
 
 
 @pytest.mark.parametrize(
@@ -316,7 +316,7 @@ def test_tool_calls_mirror_is_used_when_list_is_missing() -> None:
     message = models.ToolCalls.load(
         {"type": "tool-calls", "toolCalls": [{"id": "x", "function": {"name": "f"}}]}
     )
-    assert message.tool_call_list[0].id == "x"
+    assert message.tool_calls[0].id == "x"
 
 
 def test_function_call_parameters_as_string_or_object() -> None:

@@ -132,9 +132,13 @@ class StatusUpdate(Message):
 
 
 class ToolCalls(Message):
-    """``tool-calls``: the model calls one or more tools; answer one result per call."""
+    """``tool-calls``: the model calls one or more tools; answer one result per call.
 
-    tool_call_list: list[ToolCall]
+    ``tool_calls`` is the wire ``toolCallList`` (or, in payloads from 2024, its copy
+    ``toolCalls``), validated on arrival.
+    """
+
+    tool_calls: list[ToolCall]
     tool_with_tool_call_list = many(ToolWithToolCall)
 
     def _check(self) -> None:
@@ -145,7 +149,7 @@ class ToolCalls(Message):
         if self.raw.get(key) is None:
             raise ValidationError({"toolCallList": ["Missing data for required field."]})
         try:
-            self.tool_call_list = ToolCall.load_many(self.raw[key])
+            self.tool_calls = ToolCall.load_many(self.raw[key])
         except ValidationError as exc:
             raise ValidationError({key: exc.messages}) from None
 
