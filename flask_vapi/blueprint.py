@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from . import auth, errors, jsonio, signals
+from . import auth, cli, errors, jsonio, signals
 from .dispatch import JSON, Dispatcher
 from .responders import ResponderMixin
 from .settings import Settings
@@ -47,6 +47,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
             methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             provide_automatic_options=False,
         )
+        cli.add_commands(self)  # flask <name> tools | simulate | send
 
     def register(self, app: Flask, options: dict[str, Any]) -> None:  # type: ignore[override]
         """Read and check this blueprint's config, then register (errors fail startup)."""

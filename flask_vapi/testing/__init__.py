@@ -1,0 +1,26 @@
+"""Test helpers: signed requests, a test client, signal recording and realistic payloads.
+
+Everything a test of a Vapi webhook needs without a Vapi account::
+
+    from flask_vapi.testing import VapiClient, make_status_update, record_signals, sign
+
+The pytest fixtures ``vapi_client``, ``vapi_signals`` and ``vapi_sign`` come with the
+package (plugin ``flask_vapi.testing.plugin``); they use your ``app`` fixture.
+"""
+
+from __future__ import annotations
+
+from . import payloads
+from .client import VapiClient, find_blueprint
+from .payloads import *  # noqa: F403 - the payload factories are part of this namespace
+from .recorder import SignalRecord, record_signals
+from .signing import sign
+
+__all__ = [
+    "SignalRecord",
+    "VapiClient",
+    "find_blueprint",
+    "record_signals",
+    "sign",
+    *payloads.__all__,
+]
