@@ -80,3 +80,9 @@ def test_the_quickstart_commands_are_in_ci() -> None:
     commands = re.findall(r"```bash\n(.*?)\n```", README)
     assert commands[0] in ci  # run the example
     assert commands[1] in ci  # run the tests
+
+
+def test_testing_example(make_app: Any) -> None:
+    index = next(i for i, block in enumerate(BLOCKS) if "def test_status_is_stored" in block)
+    namespace = run_block(index)
+    namespace["test_status_is_stored"](make_app())
