@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from marshmallow import Schema
 
 from . import auth
 from .catalogue import ANSWERS, Answer
@@ -31,7 +33,21 @@ def check_answer(answer: Answer, value: Any) -> Any:
         return {"_schema": ["Return raw PCM audio as bytes."]}
     if not isinstance(value, dict):
         return {"_schema": [f"Return a JSON object (a dict), not {type(value).__name__}."]}
-    return answer.schema.validate(value)
+    schema = answer.schema
+    # Marshmallow visits every declared field, present or not; a response uses a few of
+    # them, so validate with a (cached) schema limited to those and the required ones.
+    fields = frozenset(value.keys() & schema.load_fields.keys()) | _required(schema)
+    return _limited(type(schema), fields).validate(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _limited(schema_class: type[Schema], fields: frozenset[str]) -> Schema:
+    return schema_class(only=fields)
+
+
+@functools.cache
+def _required(schema: Schema) -> frozenset[str]:
+    return frozenset(name for name, field in schema.load_fields.items() if field.required)
 
 
 @dataclass(frozen=True)

@@ -330,3 +330,23 @@ def test_function_call_parameters_as_string_or_object() -> None:
 def test_repr_shows_type_without_large_values() -> None:
     text = repr(models.StatusUpdate.load(p.make_status_update()))
     assert text.startswith("<StatusUpdate") and "status-update" in text
+
+
+def test_explicit_nulls_in_optional_fields_are_accepted(post: Any) -> None:
+    payload = p.make_status_update(status="ended", ended_reason=None)
+    payload["endedReason"] = None
+    payload["assistantVersion"] = None
+    payload["call"]["cost"] = None
+    payload["call"]["endedReason"] = None
+    response = post(payload)
+    assert response.status_code == 200
+    message = models.StatusUpdate.load(payload)
+    assert message.ended_reason is None
+    assert message.assistant_version is None
+    assert message.call.cost is None
+
+
+def test_null_in_a_required_field_is_422(post: Any) -> None:
+    response = post({"type": "status-update", "status": None})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"status": ["Field may not be null."]}

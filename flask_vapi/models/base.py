@@ -49,7 +49,7 @@ class _Declared:
 def field(marshmallow_field: Field, data_key: str | None = None) -> Any:
     """Declare an eagerly validated attribute; the wire name defaults to its camelCase form.
 
-    Optional fields (not ``required``) load as ``None`` when absent.
+    Optional fields (not ``required``) load as ``None`` when absent or ``null``.
     """
     return _Declared(marshmallow_field, data_key)
 
@@ -156,7 +156,9 @@ class VapiObject:
                 marshmallow_field = value.field
                 marshmallow_field.data_key = value.data_key or camel(name)
                 if not marshmallow_field.required:
+                    # Absent or null: Vapi sends explicit nulls for fields it has no value for.
                     marshmallow_field.load_default = None
+                    marshmallow_field.allow_none = True
                 declared[name] = marshmallow_field
                 delattr(cls, name)
             elif isinstance(value, Lazy) and value.required:
