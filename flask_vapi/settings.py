@@ -14,6 +14,7 @@ from marshmallow import Schema
 from . import auth
 from .catalogue import ANSWERS, Answer
 from .errors import ConfigurationError
+from .models import fastload
 
 logger = logging.getLogger("flask_vapi")
 
@@ -34,15 +35,24 @@ def check_answer(answer: Answer, value: Any) -> Any:
     if not isinstance(value, dict):
         return {"_schema": [f"Return a JSON object (a dict), not {type(value).__name__}."]}
     schema = answer.schema
+    one_of = getattr(schema, "REQUIRE_ONE_OF", ())
+    if one_of and value.keys().isdisjoint(one_of):
+        return {"_schema": ["Return one of: " + ", ".join(one_of) + "."]}
     # Marshmallow visits every declared field, present or not; a response uses a few of
     # them, so validate with a (cached) schema limited to those and the required ones.
-    fields = frozenset(value.keys() & schema.load_fields.keys()) | _required(schema)
-    return _limited(type(schema), fields).validate(value)
+    used = frozenset(value.keys() & schema.load_fields.keys()) | _required(schema)
+    limited, plan = _limited(type(schema), used)
+    if plan is not None and fastload.load_plain(plan, value) is not None:
+        return {}
+    return limited.validate(value)
 
 
 @functools.lru_cache(maxsize=256)
-def _limited(schema_class: type[Schema], fields: frozenset[str]) -> Schema:
-    return schema_class(only=fields)
+def _limited(
+    schema_class: type[Schema], fields: frozenset[str]
+) -> tuple[Schema, fastload.Plan | None]:
+    schema = schema_class(only=fields)
+    return schema, fastload.plan(schema)
 
 
 @functools.cache

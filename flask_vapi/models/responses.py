@@ -2,6 +2,7 @@
 
 They validate without converting: the value the handler returned is sent as is,
 so every field here refuses values of the wrong JSON type instead of coercing them.
+``REQUIRE_ONE_OF`` names keys of which a response must have at least one.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class _SpokenMessageSchema(BaseSchema):
 class AssistantRequestResponse(BaseSchema):
     """``assistant-request``: an assistant, squad or workflow, a destination, or an error."""
 
-    CHOICES = (
+    REQUIRE_ONE_OF = (
         "error",
         "destination",
         "assistantId",
@@ -79,23 +80,15 @@ class AssistantRequestResponse(BaseSchema):
     workflow = ObjectField()
     workflowOverrides = ObjectField()
 
-    @validates_schema
-    def _one_choice(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not any(key in data for key in self.CHOICES):
-            raise ValidationError("Return one of: " + ", ".join(self.CHOICES) + ".", "_schema")
-
 
 class TransferDestinationRequestResponse(BaseSchema):
     """``transfer-destination-request``: a destination (and a message), or an error."""
 
+    REQUIRE_ONE_OF = ("destination", "error")
+
     destination = fields.Nested(_DestinationSchema)
     message = fields.Nested(_SpokenMessageSchema)
     error = fields.String()
-
-    @validates_schema
-    def _destination_or_error(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "destination" not in data and "error" not in data:
-            raise ValidationError("Return a destination or an error.", "_schema")
 
 
 class _DocumentSchema(BaseSchema):
@@ -107,13 +100,10 @@ class _DocumentSchema(BaseSchema):
 class KnowledgeBaseRequestResponse(BaseSchema):
     """``knowledge-base-request``: documents for the model, or a message to speak."""
 
+    REQUIRE_ONE_OF = ("documents", "message")
+
     documents = fields.List(fields.Nested(_DocumentSchema))
     message = fields.Nested(_SpokenMessageSchema)
-
-    @validates_schema
-    def _documents_or_message(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "documents" not in data and "message" not in data:
-            raise ValidationError("Return documents or a message.", "_schema")
 
 
 class HandoffDestinationRequestResponse(BaseSchema):
