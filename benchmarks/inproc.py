@@ -70,6 +70,18 @@ def check_auth(vapi: Flask, case: Case) -> None:
         raise AssertionError(f"a wrong X-Vapi-Secret was answered {status}: {answer[:300]!r}")
 
 
+def call_wsgi(wsgi: WSGI, env: dict[str, Any], body: bytes, start_response: Any) -> None:
+    """One request: ``body`` as a fresh input stream, the answer consumed and closed."""
+    env["wsgi.input"] = BytesIO(body)
+    result = wsgi(env, start_response)
+    try:
+        b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
 def run_batch(wsgi: WSGI, environ: dict[str, Any], body: bytes, count: int) -> float:
     """Seconds for ``count`` requests (fresh environ copy and BytesIO each, body consumed)."""
     statuses: list[str] = [""]
@@ -81,15 +93,7 @@ def run_batch(wsgi: WSGI, environ: dict[str, Any], body: bytes, count: int) -> f
     perf = time.perf_counter
     start = perf()
     for _ in range(count):
-        env = copy()
-        env["wsgi.input"] = BytesIO(body)
-        result = wsgi(env, start_response)
-        try:
-            b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        call_wsgi(wsgi, copy(), body, start_response)
     elapsed = perf() - start
     if not statuses[0].startswith("200"):
         raise AssertionError(f"status {statuses[0]!r} during the timed batch")

@@ -6,13 +6,12 @@ import gc
 import json
 import subprocess
 import sys
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from apps import create_floor_app, create_vapi_app
 from cases import Case, build_cases
-from inproc import base_environ
+from inproc import base_environ, call_wsgi
 
 #: Requests of each payload per 1000: small messages dominate, large ones come at a low rate.
 MIX_PER_1000 = {
@@ -66,15 +65,7 @@ def child(which: str, total: int) -> dict[str, Any]:
     wsgi = app.wsgi_app
     for done in range(1, total + 1):
         body, environ = prepared[(done - 1) % len(prepared)]
-        env = environ.copy()
-        env["wsgi.input"] = BytesIO(body)
-        result = wsgi(env, start_response)
-        try:
-            b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        call_wsgi(wsgi, environ.copy(), body, start_response)
         if not statuses[0].startswith("200"):
             failures += 1
         if done in checkpoints:
