@@ -86,3 +86,8 @@ def test_testing_example(make_app: Any) -> None:
     index = next(i for i, block in enumerate(BLOCKS) if "def test_status_is_stored" in block)
     namespace = run_block(index)
     namespace["test_status_is_stored"](make_app())
+
+
+def test_configuration_error_example() -> None:
+    index = next(i for i, block in enumerate(BLOCKS) if "ConfigurationError, match=" in block)
+    run_block(index)
