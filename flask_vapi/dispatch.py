@@ -122,15 +122,8 @@ class Dispatcher:
 
     def send(self, app: Flask, signal: NamedSignal, message: Message | None, **extra: Any) -> None:
         """Send ``signal``; each receiver's exception is logged and signalled, not raised."""
-        if not signal.receivers:
-            return
-        for receiver in signal.receivers_for(app):
-            try:
-                sync_callable(app, receiver)(
-                    app, message=message, blueprint=self.blueprint, **extra
-                )
-            except Exception as exc:
-                self.failed(app, message, exc, receiver)
+        for receiver, exc in self._deliver(app, signal, message, extra):
+            self.failed(app, message, exc, receiver)
 
     def failed(
         self, app: Flask, message: Message | None, exc: BaseException, handler: Callable[..., Any]
@@ -143,10 +136,26 @@ class Dispatcher:
             type(exc).__name__,
             exc,
         )
-        try:
-            signals.handler_error.send(app, message=message, exception=exc, handler=handler)
-        except Exception as inner:
+        extra = {"exception": exc, "handler": handler}
+        for _, inner in self._deliver(app, signals.handler_error, message, extra):
+            # Only logged: signalling it again could loop.
             logger.error("A handler_error receiver failed: %s: %s", type(inner).__name__, inner)
+
+    def _deliver(
+        self, app: Flask, signal: NamedSignal, message: Message | None, extra: dict[str, Any]
+    ) -> list[tuple[Callable[..., Any], Exception]]:
+        """Call every receiver of ``signal`` (async ones too); return those that raised."""
+        if not signal.receivers:
+            return []
+        failures = []
+        for receiver in signal.receivers_for(app):
+            try:
+                sync_callable(app, receiver)(
+                    app, message=message, blueprint=self.blueprint, **extra
+                )
+            except Exception as exc:
+                failures.append((receiver, exc))
+        return failures
 
     def _answer(self, app: Flask, kind: MessageKind, message: Message, settings: Settings) -> Reply:
         if kind.tools:

@@ -96,3 +96,24 @@ def test_receiver_for_one_app_only(post: Any, app: Flask) -> None:
     with signals.status_update.connected_to(receiver, sender=app):
         post(make_status_update())
     assert seen == ["in-progress"]
+
+
+def test_handler_error_receivers_are_isolated_and_may_be_async(
+    vapi: VapiBlueprint, post: Any
+) -> None:
+    seen: list[Any] = []
+
+    def broken(sender: Any, **extra: Any) -> None:
+        raise RuntimeError("status receiver bug")
+
+    def failing_error_receiver(sender: Any, **extra: Any) -> None:
+        raise RuntimeError("error receiver bug")
+
+    async def error_receiver(sender: Any, exception: Any, blueprint: Any, **extra: Any) -> None:
+        seen.append((str(exception), blueprint))
+
+    with signals.status_update.connected_to(broken):
+        with signals.handler_error.connected_to(failing_error_receiver):
+            with signals.handler_error.connected_to(error_receiver):
+                assert post(make_status_update()).status_code == 200
+    assert seen == [("status receiver bug", vapi)]
