@@ -98,15 +98,11 @@ class VapiBlueprint(ResponderMixin, Blueprint):
     @staticmethod
     def _read_body(limit: int) -> bytes:
         length = request.content_length
-        if length is not None and length > limit:
-            raise errors.Rejection(
-                413, errors.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."
-            )
-        if length is not None:
+        if length is not None and length <= limit:
             return request.get_data()
         # Chunked upload without a length: read at most one byte past the limit.
-        body = request.stream.read(limit + 1)
-        if len(body) > limit:
+        body = b"" if length is not None else request.stream.read(limit + 1)
+        if length is not None or len(body) > limit:
             raise errors.Rejection(
                 413, errors.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."
             )
