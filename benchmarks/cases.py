@@ -1,4 +1,4 @@
-"""The benchmark payloads (from ``flask_vapi.testing.payloads``), encoded once as request bodies."""
+"""The benchmark payloads (from ``flask_vapi.payloads``), encoded once as request bodies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from apps import ASSISTANT_ID, FIVE_CALLS
 
-from flask_vapi.testing import payloads as p
+from flask_vapi import payloads as p
 
 #: History sizes of the growing messages.
 SIZES = (10, 100, 1000)

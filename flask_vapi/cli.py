@@ -191,7 +191,7 @@ def call_script(
     blueprint: VapiBlueprint, arguments: Mapping[str, Any], *, hang: bool = False
 ) -> list[Step]:
     """The messages of a realistic call, with one tool call per registered tool."""
-    from .testing import payloads
+    from . import payloads
     from .tooldefs import ToolDefinitionWarning, example_arguments, parameters_schema
 
     steps = [

@@ -16,11 +16,12 @@ from flask import Flask
 from marshmallow import ValidationError
 
 from . import errors, jsonio, signals
+from .answers import check_answer
 from .catalogue import ANSWERS, MESSAGE_KINDS, MessageKind
 from .context import _message, _tool_call
 from .models.common import ToolCall
 from .models.messages import FunctionCall, Message, ToolCalls
-from .settings import Settings, check_answer
+from .settings import Settings
 from .tools import Tool, ToolError, result_entry
 
 logger = logging.getLogger("flask_vapi")

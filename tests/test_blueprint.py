@@ -10,7 +10,7 @@ import pytest
 from flask import Flask, url_for
 
 from flask_vapi import ConfigurationError, VapiBlueprint
-from flask_vapi.testing.payloads import make_end_of_call_report, make_status_update
+from flask_vapi.payloads import make_end_of_call_report, make_status_update
 
 from .conftest import HEADERS, SECRET
 

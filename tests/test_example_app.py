@@ -17,8 +17,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from example_app import DEV_SECRET, create_app
-from flask_vapi import VapiBlueprint, signals
-from flask_vapi.testing import payloads
+from flask_vapi import VapiBlueprint, payloads, signals
 
 SECRET = "test-secret"
 CALLER = payloads.CUSTOMER_NUMBER

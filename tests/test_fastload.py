@@ -8,10 +8,10 @@ import pytest
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from flask_vapi import models
+from flask_vapi import payloads as p
 from flask_vapi.catalogue import ANSWERS
 from flask_vapi.models import fastload
 from flask_vapi.models.base import VapiObject
-from flask_vapi.testing import payloads as p
 
 
 def all_models(base: type[VapiObject] = VapiObject) -> list[type[VapiObject]]:

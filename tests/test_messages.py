@@ -8,8 +8,8 @@ from typing import Any, Callable
 import pytest
 
 from flask_vapi import models, signals
+from flask_vapi import payloads as p
 from flask_vapi.catalogue import ANSWERS, MESSAGE_KINDS
-from flask_vapi.testing import payloads as p
 
 from .conftest import ALL_SIGNALS
 

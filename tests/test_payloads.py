@@ -1,4 +1,4 @@
-"""Tests for flask_vapi.testing.payloads: schema validity of every factory, and behaviour."""
+"""Tests for flask_vapi.payloads: schema validity of every factory, and behaviour."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from flask_vapi.testing import payloads as p
+from flask_vapi import payloads as p
 
 Check = Callable[[dict[str, Any]], None]
 

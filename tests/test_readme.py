@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from flask_vapi.testing import payloads as p
+from flask_vapi import payloads as p
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 
 from flask_vapi import VapiBlueprint, current_message, models
+from flask_vapi import payloads as p
 from flask_vapi.catalogue import ANSWERS, MESSAGE_KINDS
 from flask_vapi.errors import InvalidResponse
-from flask_vapi.testing import payloads as p
 
 from .conftest import HEADERS
 

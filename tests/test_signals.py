@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from flask_vapi import VapiBlueprint, current_message, signals
-from flask_vapi.testing.payloads import make_assistant_request, make_status_update
+from flask_vapi.payloads import make_assistant_request, make_status_update
 
 
 def test_signals_carry_app_message_and_blueprint(

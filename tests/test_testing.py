@@ -409,7 +409,7 @@ def test_current_app_is_accepted(app: Flask) -> None:
 
 
 def test_the_kit_reexports_every_payload_factory() -> None:
-    from flask_vapi.testing import payloads
+    from flask_vapi import payloads
 
     for name in payloads.__all__:
         assert getattr(testing, name) is getattr(payloads, name)

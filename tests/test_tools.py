@@ -18,7 +18,7 @@ from flask_vapi import (
     current_message,
     current_tool_call,
 )
-from flask_vapi.testing.payloads import make_function_call, make_tool_calls, tool_call_id
+from flask_vapi.payloads import make_function_call, make_tool_calls, tool_call_id
 
 
 def results(response: Any) -> list[dict[str, Any]]:

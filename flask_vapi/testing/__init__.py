@@ -10,9 +10,9 @@ package (plugin ``flask_vapi.testing.plugin``); they use your ``app`` fixture.
 
 from __future__ import annotations
 
-from . import payloads
+from .. import payloads
+from ..payloads import *  # noqa: F403 - the payload factories are part of this namespace
 from .client import VapiClient, find_blueprint
-from .payloads import *  # noqa: F403 - the payload factories are part of this namespace
 from .recorder import SignalRecord, record_signals
 from .signing import sign
 

@@ -9,10 +9,9 @@ from flask import Flask, request, url_for
 from flask.testing import EnvironBuilder, FlaskClient
 from werkzeug.test import TestResponse
 
-from .. import jsonio
+from .. import jsonio, payloads
 from ..blueprint import VapiBlueprint
 from ..dispatch import JSON
-from . import payloads
 from .signing import sign as sign_body
 
 #: A blueprint as the test helpers accept it: its registered name, the object, or ``None``
