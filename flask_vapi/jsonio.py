@@ -17,6 +17,8 @@ except ImportError:  # pragma: no cover
 
 #: Errors :func:`loads` raises for a body that is not JSON.
 DecodeError: tuple[type[Exception], ...] = (ValueError,)
+#: Errors :func:`dumps` raises for a value it cannot encode (catch these, not ``Exception``).
+EncodeError: tuple[type[Exception], ...] = (TypeError, ValueError, OverflowError, RecursionError)
 
 
 def _default(value: Any) -> Any:
