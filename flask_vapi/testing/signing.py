@@ -45,7 +45,7 @@ def sign(
     if not isinstance(body, (bytes, bytearray)):
         raise TypeError(f"sign() needs the exact body bytes, not {type(body).__name__}.")
     if isinstance(config, Flask):
-        registered = registered_settings(config, prefix)
+        registered = _registered_settings(config, prefix)
         if registered is not None:
             authenticators = registered.authenticators
         else:
@@ -57,7 +57,7 @@ def sign(
     )
 
 
-def registered_settings(app: Flask, prefix: str) -> Optional[settings.Settings]:
+def _registered_settings(app: Flask, prefix: str) -> Optional[settings.Settings]:
     """The settings of ``app``'s Vapi blueprint with config prefix ``prefix``, if any.
 
     Logs a warning when ``app.config`` changed them after registration: the webhook
