@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Mapping
@@ -42,6 +43,9 @@ M = TypeVar("M", bound="VapiObject")
 
 _CAMEL_BOUNDARY = re.compile(r"_([a-z0-9])")
 _NO_PROBLEMS: Mapping[str, list[str]] = MappingProxyType({})
+#: Advanced whenever an object records a problem (``next`` is atomic), so that a lazy read
+#: during which nothing was recorded needs no scan of what it loaded.
+_PROBLEMS_RECORDED = itertools.count()
 
 
 def camel(name: str) -> str:
@@ -149,16 +153,22 @@ class Lazy(Generic[T]):
         value = instance.raw.get(key)
         loaded: Any = None
         if value is not None:
+            before = next(_PROBLEMS_RECORDED)
             try:
                 loaded = self._load(value)
             except ValidationError as exc:
                 loaded = exc.valid_data  # a list keeps the items that loaded
                 problems = flatten(exc.messages, key)
-                instance._note(problems)
             else:
                 problems = {}
+            recorded = next(_PROBLEMS_RECORDED) != before + 1
+            if problems:
+                instance._note(problems)
             if self.nested and loaded is not None:
-                problems.update(_nested_problems(key, loaded, value))
+                # Recorded so that ``invalid_fields`` walks only what was loaded.
+                instance.__dict__.setdefault("_read", []).append((self.name, key))
+                if recorded:
+                    problems.update(_nested_problems(key, loaded, value))
             if problems:
                 logger.warning(
                     "Vapi data read as %s.%s has invalid fields (read as None): %s",
@@ -200,7 +210,7 @@ def _nested_problems(key: str, child: Any, raw_value: Any) -> dict[str, list[str
     """The ``invalid_fields`` of a loaded nested object or list, under ``key``."""
     found: dict[str, list[str]] = {}
     if isinstance(child, VapiObject):
-        if child._problems or child._children:
+        if child._problems or child._children or "_read" in child.__dict__:
             for path, messages in child.invalid_fields.items():
                 found[f"{key}.{path}"] = messages
         return found
@@ -209,7 +219,7 @@ def _nested_problems(key: str, child: Any, raw_value: Any) -> dict[str, list[str
         # Items that failed to load were left out: name the others by their wire index.
         positions = {id(item): index for index, item in enumerate(raw_value)}
     for index, item in enumerate(child):
-        if item._problems or item._children:
+        if item._problems or item._children or "_read" in item.__dict__:
             at = index if positions is None else positions.get(id(item.raw), index)
             for path, messages in item.invalid_fields.items():
                 found[f"{key}.{at}.{path}"] = messages
@@ -239,7 +249,8 @@ class VapiObject:
     _attributes: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: Schema fields that only check a lazy attribute's presence (their values are dropped).
     _presence: ClassVar[tuple[str, ...]] = ()
-    #: (attribute, wire name) of the attributes holding nested :class:`VapiObject` values.
+    #: (attribute, wire name) of the eager fields holding nested :class:`VapiObject` values
+    #: (lazy ones are recorded per instance in ``_read`` when they are read).
     _children: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: Attributes ``repr`` leaves out (capability URLs).
     _private: ClassVar[frozenset[str]] = frozenset()
@@ -274,7 +285,7 @@ class VapiObject:
                 if value.required or value.vital:
                     declared[name] = value.presence(required=True, data_key=key)
                     presence[name] = None
-                is_vital, nested = value.vital, value.nested
+                is_vital, nested = value.vital, False
             else:
                 continue
             attributes[key] = name
@@ -317,8 +328,11 @@ class VapiObject:
                     raise ValidationError(vital) from None
                 values = dict(exc.valid_data or {})
                 for key in messages:  # a failed attribute reads None
-                    values[cls._attributes.get(key, key)] = None
+                    attribute = cls._attributes.get(key)
+                    if attribute is not None:
+                        values[attribute] = None
                 problems = flatten(exc.messages)
+                next(_PROBLEMS_RECORDED)
             for name in cls._presence:
                 if values.get(name) is not None:
                     del values[name]
@@ -361,14 +375,17 @@ class VapiObject:
         (a failed read is named here and read as ``None``).
         """
         found = dict(self._problems)
-        for name, key in self._children:
-            child = self.__dict__.get(name)
-            if child is not None:
-                found.update(_nested_problems(key, child, self.raw.get(key)))
+        loaded = self.__dict__
+        for pairs in (self._children, loaded.get("_read", ())):
+            for name, key in pairs:
+                child = loaded.get(name)
+                if child is not None:
+                    found.update(_nested_problems(key, child, self.raw.get(key)))
         return found
 
     def _note(self, problems: Mapping[str, list[str]]) -> None:
         """Add ``problems`` to this object's own."""
+        next(_PROBLEMS_RECORDED)
         own = self.__dict__.get("_problems")
         if own is None:
             own = self.__dict__["_problems"] = {}

@@ -20,7 +20,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 from .kinds import AnyValue, ListValue, ModelField, ModelList, ObjectField
 
 _UNUSUAL = object()
-_ABSENT = object()
 
 
 class _Never:
@@ -137,22 +136,20 @@ def plan(schema: Schema) -> Optional[Plan]:
 def load_plain(steps: Plan, data: dict[str, Any]) -> Optional[dict[str, Any]]:
     """What ``schema.load(data)`` returns, or ``None`` to say: ask marshmallow."""
     values: dict[str, Any] = {}
-    get = data.get
     for name, data_key, exact, check, required, allow_none, absent_as_none in steps:
-        value = get(data_key, _ABSENT)
-        if type(value) is not exact:
-            if value is _ABSENT:
-                if required:
-                    return None
-                if absent_as_none:
-                    values[name] = None
-                continue
-            if value is None:
-                if not allow_none:
-                    return None
-            else:
-                value = check(value)
-                if value is _UNUSUAL:
-                    return None
-        values[name] = value
+        if data_key in data:
+            value = data[data_key]
+            if type(value) is not exact:
+                if value is None:
+                    if not allow_none:
+                        return None
+                else:
+                    value = check(value)
+                    if value is _UNUSUAL:
+                        return None
+            values[name] = value
+        elif required:
+            return None
+        elif absent_as_none:
+            values[name] = None
     return values
