@@ -12,6 +12,7 @@ from marshmallow import Schema
 from . import signals
 from .models import messages as m
 from .models import responses as r
+from .models import simulations as s
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ _KINDS = [
         _answer("campaign_predial", r.CampaignPredialResponse, {"eligible": False}),
     ),
     MessageKind("function-call", m.FunctionCall, tools=True),
+    MessageKind("simulation.run.started", s.SimulationRunStarted, flat=True),
+    MessageKind("simulation.run.ended", s.SimulationRunEnded, flat=True),
     # Campaign-level events: subscribable, but the spec gives them no payload schema.
     MessageKind("campaign.started", m.Message),
     MessageKind("campaign.cancelled", m.Message),

@@ -24,7 +24,7 @@ from .models.common import ToolCall
 from .models.messages import FunctionCall, Message, ToolCalls
 from .runner import check_registrable, handler_name, sync_callable
 from .settings import Settings
-from .tools import Tool, ToolError, result_entry
+from .tools import Tool, ToolError, describe_errors, result_entry
 
 JSON = "application/json"
 PCM = "application/octet-stream"
@@ -33,6 +33,7 @@ EMPTY_OBJECT = b"{}"
 ALL = "*"
 #: Unknown tool names listed by name in one log line; the rest are counted.
 _NAMES_LOGGED = 5
+_ARGUMENTS = "function.arguments"
 
 
 class Reply(NamedTuple):
@@ -126,6 +127,12 @@ class Dispatcher:
                 call_id=_call_id(message_dict),
             ) from None
 
+        if message.invalid_fields:
+            logger.warning(
+                "The Vapi %s message has fields that failed validation (they read None): %s",
+                quoted(message_type),
+                short(", ".join(message.invalid_fields)),
+            )
         token = _message.set(message)
         try:
             self.send(app, signals.message_received, message)
@@ -259,7 +266,7 @@ class Dispatcher:
         results = []
         unknown: Counter[str] = Counter()
         for call in message.tool_calls:
-            if call.name not in self.tools:
+            if call.name not in self.tools and not _broken_parts(call):
                 unknown[call.name] += 1
             results.append(self.run_tool(app, message, call))
         if unknown:
@@ -269,6 +276,10 @@ class Dispatcher:
     def run_tool(self, app: Flask, message: Message, call: ToolCall) -> dict[str, Any]:
         """Run one tool call; failures become the result's ``error`` string."""
         entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
+        broken = _broken_parts(call)
+        if broken:  # one broken call of a batch: answered, not run
+            entry["error"] = f"Invalid tool call: {describe_errors(broken)}"
+            return entry
         entry.update(self._call_tool(app, message, call.name, call.arguments, call))
         return entry
 
@@ -333,6 +344,11 @@ def _call_id(message: dict[str, Any]) -> str | None:
     call = message.get("call")
     call_id = call.get("id") if isinstance(call, dict) else None
     return call_id if isinstance(call_id, str) else None
+
+
+def _broken_parts(call: ToolCall) -> dict[str, list[str]]:
+    """What makes a tool call unanswerable; arguments are left to the tool, which names them."""
+    return {path: problems for path, problems in call.invalid_fields.items() if path != _ARGUMENTS}
 
 
 def _suggestion(name: str, known: Iterable[str]) -> str:

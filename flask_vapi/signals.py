@@ -160,3 +160,9 @@ contact_skipped: NamedSignal = _signals.signal("contact.skipped")
 
 #: ``contact.predial-failed``: a campaign contact's pre-dial check failed.
 contact_predial_failed: NamedSignal = _signals.signal("contact.predial-failed")
+
+#: ``simulation.run.started``: a Vapi test simulation's run began (sent without envelope).
+simulation_run_started: NamedSignal = _signals.signal("simulation.run.started")
+
+#: ``simulation.run.ended``: a test simulation's run ended, with its outcome.
+simulation_run_ended: NamedSignal = _signals.signal("simulation.run.ended")

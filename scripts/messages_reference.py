@@ -23,12 +23,14 @@ from flask_vapi import models
 from flask_vapi.catalogue import MESSAGE_KINDS
 from flask_vapi.models.base import AnyValue, Lazy, ModelField, ObjectField, VapiObject, camel
 from flask_vapi.models.derived import Derived
+from flask_vapi.models.kinds import ListValue, ModelList
 
 SCHEMA = Path(__file__).resolve().parent.parent / "tests" / "data" / "server-message.schema.json"
 
 _FIELD_TYPES: tuple[tuple[type, str], ...] = (
     (AnyValue, "any"),
     (ObjectField, "object"),
+    (ListValue, "list"),
     (fields.String, "str"),
     (fields.Float, "float"),
     (fields.Integer, "int"),
@@ -80,7 +82,7 @@ def _properties(defs: dict[str, Any], names: list[str]) -> dict[str, Any]:
 
 def _nested_model(declaration: Any) -> type[VapiObject] | None:
     """The model a ``one``/``many``/``ModelField`` declaration loads, if any."""
-    if isinstance(declaration, ModelField):
+    if isinstance(declaration, (ModelField, ModelList)):
         return declaration.model
     owner = getattr(getattr(declaration, "_load", None), "__self__", None)
     return owner if isinstance(owner, type) and issubclass(owner, VapiObject) else None
@@ -88,8 +90,10 @@ def _nested_model(declaration: Any) -> type[VapiObject] | None:
 
 def _declarations(model: type[VapiObject]) -> Iterator[tuple[str, str, Any]]:
     """(attribute, wire name, declaration) of every declared attribute, inherited ones too."""
+    presence_only = set(model._presence)  # schema fields that only check a lazy key
     for name, field in model.schema.fields.items():
-        yield name, field.data_key or name, field
+        if name not in presence_only:
+            yield name, field.data_key or name, field
     seen = set()
     for klass in model.__mro__:
         for name, value in vars(klass).items():
@@ -168,7 +172,7 @@ def _type(declaration: Any) -> str:
             return f"list[{nested.__name__}]" if load.__name__ == "load_many" else nested.__name__
         return _annotation(inspect.signature(load).return_annotation)
     if nested is not None:
-        return nested.__name__
+        return f"list[{nested.__name__}]" if isinstance(declaration, ModelList) else nested.__name__
     for field_class, name in _FIELD_TYPES:
         if isinstance(declaration, field_class):
             return name

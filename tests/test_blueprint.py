@@ -118,35 +118,37 @@ def test_malformed_body_is_400(client: Any, received: Any, data: bytes, code: st
 # -- 422 ------------------------------------------------------------------------------
 
 
-def test_known_type_missing_fields_is_422_with_field_errors(post: Any, received: Any) -> None:
-    response = post({"type": "end-of-call-report", "artifact": "nope"})
+def test_known_type_missing_vital_fields_is_422_with_field_errors(post: Any, received: Any) -> None:
+    response = post({"type": "tool-calls", "toolWithToolCallList": []})
     body = error_body(response, 422, "invalid_message")
-    assert body["errors"] == {
-        "endedReason": ["Missing data for required field."],
-        "artifact": ["Not a valid object."],
-        "analysis": ["Missing data for required field."],
-    }
-    assert "end-of-call-report" in body["message"]
+    assert body["errors"] == {"toolCallList": ["Missing data for required field."]}
+    assert "tool-calls" in body["message"]
     rejected = received.of("request_rejected")[0]
     assert rejected["status"] == 422
-    assert b"end-of-call-report" in rejected["body"]
-    assert "end_of_call_report" not in received.names()
+    assert b"tool-calls" in rejected["body"]
+    assert "tool_calls" not in received.names()
 
 
 def test_nested_field_errors_are_reported_by_path(post: Any) -> None:
     response = post({"type": "tool-calls", "toolCallList": [{"id": "a", "function": {}}, {}]})
     body = error_body(response, 422, "invalid_message")
-    assert body["errors"] == {
-        "toolCallList": {
-            "0": {"function": {"name": ["Missing data for required field."]}},
-            "1": {"id": ["Missing data for required field."]},
-        }
+    assert body["errors"] == {"toolCallList": {"1": {"id": ["Missing data for required field."]}}}
+
+
+def test_wrong_vital_field_type_is_422(post: Any) -> None:
+    body = error_body(post({"type": "function-call", "functionCall": 5}), 422, "invalid_message")
+    assert body["errors"] == {"functionCall": ["Not a valid object."]}
+
+
+def test_informational_fields_missing_or_odd_are_delivered(post: Any, received: Any) -> None:
+    response = post({"type": "end-of-call-report", "artifact": "nope"})
+    assert response.status_code == 200
+    message = received.of("end_of_call_report")[0]["message"]
+    assert message.invalid_fields == {
+        "endedReason": ["Missing data for required field."],
+        "artifact": ["Not a valid object."],
+        "analysis": ["Missing data for required field."],
     }
-
-
-def test_wrong_field_type_is_422(post: Any) -> None:
-    body = error_body(post({"type": "status-update", "status": 5}), 422, "invalid_message")
-    assert body["errors"] == {"status": ["Not a valid string."]}
 
 
 # -- 413 ------------------------------------------------------------------------------

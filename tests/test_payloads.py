@@ -20,6 +20,8 @@ Check = Callable[[dict[str, Any]], None]
 
 # Wire types the brief lists (the bracketed transcript spelling is the schema's 2nd enum value).
 LISTED_TYPES = {
+    "simulation.run.started",  # protocol notes §11: flat bodies
+    "simulation.run.ended",
     "assistant-request",
     "conversation-update",
     "end-of-call-report",
@@ -53,7 +55,14 @@ LISTED_TYPES = {
     "language-changed",
     "assistant.started",
 }
-NO_SCHEMA_TYPES = {"function-call", "language-changed", "assistant.started"}
+# Simulation events are not server messages: the derived schema has no branch for them.
+NO_SCHEMA_TYPES = {
+    "function-call",
+    "language-changed",
+    "assistant.started",
+    "simulation.run.started",
+    "simulation.run.ended",
+}
 SCHEMA_TYPES = sorted(set(p.FACTORIES) - NO_SCHEMA_TYPES)
 HISTORY_FACTORIES: dict[str, Callable[..., dict[str, Any]]] = {
     "conversation-update": p.make_conversation_update,

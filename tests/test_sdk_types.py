@@ -10,7 +10,14 @@ import pytest
 from flask_vapi import payloads as p
 
 #: Wire types the SDK has no server-message model for: legacy or client-side-only types.
-NO_SDK_MODEL = {"function-call", "language-changed", "assistant.started"}
+# Simulation events are not server messages in the SDK either.
+NO_SDK_MODEL = {
+    "function-call",
+    "language-changed",
+    "assistant.started",
+    "simulation.run.started",
+    "simulation.run.ended",
+}
 SDK_TYPES = sorted(set(p.FACTORIES) - NO_SDK_MODEL)
 
 

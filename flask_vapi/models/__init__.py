@@ -20,6 +20,7 @@ from .common import (
 )
 from .messages import *  # noqa: F403
 from .messages import __all__ as _message_names
+from .simulations import SimulationCalls, SimulationRunEnded, SimulationRunStarted
 
 __all__ = [
     "Analysis",
@@ -34,6 +35,9 @@ __all__ = [
     "OpenAIMessage",
     "PhoneNumber",
     "Session",
+    "SimulationCalls",
+    "SimulationRunEnded",
+    "SimulationRunStarted",
     "ToolCall",
     "ToolWithToolCall",
     "TransferDestination",

@@ -25,6 +25,9 @@ def parse_timestamp(value: Any) -> datetime:
     raise ValidationError(["Not a valid timestamp (epoch milliseconds or ISO-8601 string)."])
 
 
+_MISSING = "Missing data for required field."
+
+
 def _datetime() -> fields.DateTime:
     return fields.DateTime()
 
@@ -348,6 +351,21 @@ def parse_arguments(value: Any) -> Any:
     return value
 
 
+def tool_arguments(owner: VapiObject, path: str, value: Any) -> Any:
+    """The arguments of a tool call, from the wire ``value`` at ``path`` of ``owner``.
+
+    Absent (or an empty string): ``{}``.  A JSON string is parsed.  A value that is
+    not an object afterwards is returned as is and named ``path`` in the owner's
+    ``invalid_fields``: the tool cannot be called with it.
+    """
+    if value is None or value == "":
+        return {}
+    parsed = parse_arguments(value)
+    if not isinstance(parsed, dict):
+        owner._note({path: ["Not a valid JSON object."]})
+    return parsed
+
+
 class ToolCall(VapiObject):
     """One tool call the model requests; ``name`` and ``arguments`` are normalised.
 
@@ -356,28 +374,35 @@ class ToolCall(VapiObject):
     ``parameters``), parsed when Vapi sent a JSON string.
     """
 
-    id: str = field(fields.String(required=True))
+    id: str = field(fields.String(required=True), vital=True)
     function = raw()
     type = raw()
     name: str
     arguments: Any
 
-    def _check(self) -> None:
-        # ``function`` is read here rather than through a schema field: tool calls
-        # are on the hot path, where each marshmallow field costs about 2 µs.
-        function = self.raw.get("function")
+    def _normalise(self) -> None:
+        # The one place a tool call's name and arguments are read.  ``function`` is
+        # read here rather than through a schema field: tool calls are on the hot
+        # path, where each marshmallow field costs about 2 µs.
+        raw = self.raw
+        function = raw.get("function")
         if function is None:
             function = {}
         elif not isinstance(function, dict):
-            raise ValidationError({"function": ["Not a valid object."]})
-        name = function.get("name", self.raw.get("name"))
-        if not isinstance(name, str) or not name:
-            raise ValidationError({"function": {"name": ["Missing data for required field."]}})
-        self.name = name
+            self._note({"function": ["Not a valid object."]})
+            function = {}
+        name = function.get("name", raw.get("name"))
+        self.name = name if isinstance(name, str) else ""
+        if not self.name:
+            problem = _MISSING if name is None or name == "" else "Not a valid string."
+            self._note({"function.name": [problem]})
         arguments = function.get("arguments")
         if arguments is None:
-            arguments = self.raw.get("arguments", self.raw.get("parameters"))
-        self.arguments = {} if arguments is None else parse_arguments(arguments)
+            arguments = raw.get("arguments", raw.get("parameters"))
+        if type(arguments) is dict:
+            self.arguments = arguments
+        else:
+            self.arguments = tool_arguments(self, "function.arguments", arguments)
 
 
 class ToolWithToolCall(VapiObject):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from marshmallow import ValidationError, fields
+from marshmallow import fields
 
-from .base import Lazy, ModelField, ObjectField, VapiObject, field, many, one, raw
+from .base import Lazy, ModelField, ModelList, ObjectField, VapiObject, field, many, one, raw
 from .common import (
     Analysis,
     Artifact,
@@ -24,8 +24,8 @@ from .common import (
     ToolWithToolCall,
     TransferDestination,
     moment,
-    parse_arguments,
     parse_timestamp,
+    tool_arguments,
 )
 from .derived import derived, first
 
@@ -37,15 +37,7 @@ class Message(VapiObject):
     ``assistant``, ``artifact``, ...) are validated when first read.
     """
 
-    def _check(self) -> None:
-        # Checked here, not by the schema: the dispatcher has already checked it for
-        # every request, and a marshmallow field costs more than this line.
-        message_type = self.raw.get("type")
-        if not isinstance(message_type, str):
-            raise ValidationError({"type": ["Not a valid string."]})
-        self.type = message_type
-
-    type: str
+    type: str = field(fields.String(required=True), vital=True)
     timestamp = Lazy(parse_timestamp)
     call = one(Call)
     customer = one(Customer)
@@ -194,23 +186,15 @@ class ToolCalls(Message):
     """``tool-calls``: the model calls one or more tools; answer one result per call.
 
     ``tool_calls`` is the wire ``toolCallList`` (or, in payloads from 2024, its copy
-    ``toolCalls``), validated on arrival.
+    ``toolCalls``), validated on arrival: a list whose items all have a string ``id``
+    (vital).  One broken call does not sink the batch: it loads with non-empty
+    ``invalid_fields``.
     """
 
-    tool_calls: list[ToolCall]
+    tool_calls: list[ToolCall] = field(
+        ModelList(ToolCall, required=True, fallback_key="toolCalls"), "toolCallList", vital=True
+    )
     tool_with_tool_call_list = many(ToolWithToolCall)
-
-    def _check(self) -> None:
-        super()._check()
-        key = "toolCallList"
-        if self.raw.get(key) is None and self.raw.get("toolCalls") is not None:
-            key = "toolCalls"  # payloads captured in 2024 also carried this copy
-        if self.raw.get(key) is None:
-            raise ValidationError({"toolCallList": ["Missing data for required field."]})
-        try:
-            self.tool_calls = ToolCall.load_many(self.raw[key])
-        except ValidationError as exc:
-            raise ValidationError({key: exc.messages}) from None
 
 
 class TransferDestinationRequest(Message):
@@ -354,19 +338,21 @@ class FunctionCallPayload(VapiObject):
     """The ``functionCall`` of a legacy ``function-call`` message."""
 
     #: The name of the function to call.
-    name: str = field(fields.String(required=True))
+    name: str = field(fields.String(required=True), vital=True)
     parameters: Any
 
-    def _check(self) -> None:
+    def _normalise(self) -> None:
         value = self.raw.get("parameters", self.raw.get("arguments"))
-        self.parameters = {} if value is None else parse_arguments(value)
+        self.parameters = tool_arguments(self, "parameters", value)
 
 
 class FunctionCall(Message):
     """``function-call``: the legacy (pre tool-calls) form of a tool call."""
 
     #: The function to call and its parameters.
-    function_call: FunctionCallPayload = field(ModelField(FunctionCallPayload, required=True))
+    function_call: FunctionCallPayload = field(
+        ModelField(FunctionCallPayload, required=True), vital=True
+    )
 
 
 __all__ = [

@@ -50,6 +50,7 @@ from ._noncall import (
     make_session_deleted,
     make_session_updated,
 )
+from ._simulations import make_simulation_run_ended, make_simulation_run_started
 from ._speech import (
     make_assistant_speech_started,
     make_call_endpointing_request,
@@ -119,6 +120,8 @@ __all__ = [
     "make_session_created",
     "make_session_deleted",
     "make_session_updated",
+    "make_simulation_run_ended",
+    "make_simulation_run_started",
     "make_speech_update",
     "make_status_update",
     "make_tool_calls",
@@ -173,6 +176,8 @@ FACTORIES: dict[str, Callable[..., dict[str, Any]]] = {
     "function-call": make_function_call,
     "language-changed": make_language_changed,
     "assistant.started": make_assistant_started,
+    "simulation.run.started": make_simulation_run_started,
+    "simulation.run.ended": make_simulation_run_ended,
 }
 """Every known wire ``type`` (including the bracketed transcript spelling) -> its factory."""
 

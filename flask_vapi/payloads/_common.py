@@ -93,8 +93,15 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+#: Types Vapi posts as the body itself, without the envelope (test simulations).
+FLAT_TYPES = frozenset({"simulation.run.started", "simulation.run.ended"})
+
+
 def wrap(message: dict[str, Any]) -> dict[str, Any]:
-    """Return the request body Vapi POSTs for ``message``: ``{"message": message}``."""
+    """Return the request body Vapi POSTs for ``message``: ``{"message": message}``
+    (simulation events: the message itself)."""
+    if message.get("type") in FLAT_TYPES:
+        return message
     return {"message": message}
 
 
