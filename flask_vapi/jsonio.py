@@ -1,8 +1,8 @@
 """JSON parsing and compact encoding, with orjson when installed (``flask-vapi[speed]``).
 
-Both backends read JSON with one policy, below. With orjson every repair runs only after
-orjson refused the input, so its fast path is orjson itself; the stdlib :func:`loads` first
-looks for escaped surrogates (about 5% of its parse time) because it would not refuse them.
+Both backends follow one policy, below. With orjson every repair runs only after orjson
+refused the input, so its fast path is orjson itself; the stdlib :func:`loads` first looks
+for escaped surrogates (about 5% of its parse time) because it would not refuse them.
 
 :func:`loads` reads UTF-8 bytes and raises only :data:`DecodeError`:
 
@@ -19,6 +19,20 @@ looks for escaped surrogates (about 5% of its parse time) because it would not r
   the stdlib; a number beyond the float range (``1e400``) is refused by orjson and read as
   infinity by the stdlib. Node writes such integers only for numbers past 2**53, which are
   doubles (orjson reads them exactly), and never a number beyond the float range.
+
+:func:`dumps` writes compact UTF-8 and raises only :data:`EncodeError`:
+
+- Lone surrogates in strings and keys become U+FFFD (a Python ``str`` holding a surrogate
+  pair is two lone surrogates). NaN and infinities become ``null``, as in JavaScript.
+- Datetimes, dates and times (ISO 8601), Decimal and UUID (strings), Enum (its value), sets
+  and tuples (arrays) and dataclasses (objects) go through one ``_default``.
+- Integers of any size (up to Python's 4300-digit limit); keys may be ``str``, ``int``,
+  ``float``, ``bool`` or ``None``.
+- TypeError for other types and keys; ValueError for a cycle, an integer over Python's
+  digit limit, or a value nested deeper than the stdlib's recursion guard.
+- Whatever orjson cannot encode goes to the stdlib encoder, so both backends encode and
+  refuse the same values, to the same bytes except that orjson writes ``1e-7`` where the
+  stdlib writes ``1e-07`` (where orjson fell back, the stdlib's form is used).
 """
 
 from __future__ import annotations
@@ -40,7 +54,7 @@ except ImportError:  # pragma: no cover
 #: Errors :func:`loads` raises for a body that is not JSON.
 DecodeError: tuple[type[Exception], ...] = (ValueError,)
 #: Errors :func:`dumps` raises for a value it cannot encode (catch these, not ``Exception``).
-EncodeError: tuple[type[Exception], ...] = (TypeError, ValueError, OverflowError, RecursionError)
+EncodeError: tuple[type[Exception], ...] = (TypeError, ValueError)
 
 # Every escape, so an escaped backslash is consumed whole: a pair, a lone surrogate, other.
 _ESCAPE = re.compile(
@@ -48,6 +62,9 @@ _ESCAPE = re.compile(
     rb"|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)",
     re.DOTALL,
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A string token, or a non-finite number the lenient stdlib encoder wrote outside one.
+_STRING_OR_NON_FINITE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)')
 
 
 def _replacement(match: re.Match[bytes]) -> bytes:
@@ -110,25 +127,51 @@ def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        # One level only: the encoder comes back here for nested dataclasses, which keeps
+        # its cycle check (dataclasses.asdict would deep-copy and recurse without one).
+        return {item.name: getattr(value, item.name) for item in dataclasses.fields(value)}
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_ENCODER_OPTIONS: dict[str, Any] = {
+    "separators": (",", ":"),
+    "ensure_ascii": False,
+    "default": _default,
+}
+_STRICT = json.JSONEncoder(allow_nan=False, **_ENCODER_OPTIONS)
+_LENIENT = json.JSONEncoder(allow_nan=True, **_ENCODER_OPTIONS)
+
+
+def _null(match: re.Match[str]) -> str:
+    return "null" if match.group(1) else match.group(0)
+
+
 def _stdlib_dumps(value: Any) -> bytes:
-    return json.dumps(
-        value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default
-    ).encode("utf-8")
+    try:
+        try:
+            text = _STRICT.encode(value)
+        except ValueError:
+            # A NaN or an infinity, or else the lenient encoder fails the same way.
+            text = _STRING_OR_NON_FINITE.sub(_null, _LENIENT.encode(value))
+    except RecursionError:
+        raise ValueError("The value is nested too deeply to encode as JSON.") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def _orjson_dumps(value: Any) -> bytes:
-    # Passthrough options route these types through ``_default`` so both backends agree.
-    return orjson.dumps(
-        value,
-        default=_default,
-        option=orjson.OPT_PASSTHROUGH_DATETIME
-        | orjson.OPT_PASSTHROUGH_DATACLASS
-        | orjson.OPT_NON_STR_KEYS,
-    )
+    try:
+        # Passthrough options route these types through ``_default`` so both backends agree.
+        return orjson.dumps(
+            value,
+            default=_default,
+            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )
+    except orjson.JSONEncodeError:
+        # Surrogates, non-str keys, integers beyond 64 bits, depth, cycles, unknown types.
+        return _stdlib_dumps(value)
 
 
 loads: Callable[[bytes], Any]
