@@ -31,8 +31,8 @@ for escaped surrogates (about 5% of its parse time) because it would not refuse 
 - TypeError for other types and keys; ValueError for a cycle, an integer over Python's
   digit limit, or a value nested deeper than the stdlib's recursion guard.
 - Whatever orjson cannot encode goes to the stdlib encoder, so both backends encode and
-  refuse the same values, to the same bytes except that orjson writes ``1e-7`` where the
-  stdlib writes ``1e-07`` (where orjson fell back, the stdlib's form is used).
+  refuse the same values, to the same bytes except for floats with an exponent: orjson
+  writes ``1e-7`` (some versions also ``1e16``) where the stdlib writes ``1e-07`` (``1e+16``).
 """
 
 from __future__ import annotations
