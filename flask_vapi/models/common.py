@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any, Optional
 
 from marshmallow import ValidationError, fields
 
+from .. import jsonio
 from .base import AnyValue, Lazy, VapiObject, field, many, one, raw
 
 
@@ -342,11 +342,17 @@ class ArtifactUpload(VapiObject):
 
 
 def parse_arguments(value: Any) -> Any:
-    """Tool arguments arrive as an object or as a JSON string; return the object when possible."""
+    """Tool arguments arrive as an object or as a JSON string; return the object when possible.
+
+    A string is read like a request body (:mod:`flask_vapi.jsonio`); one that is not JSON
+    is returned unchanged.
+    """
     if isinstance(value, (str, bytes)):
+        # surrogatepass: a raw surrogate reaches loads, which refuses it as it would in a body.
+        data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
         try:
-            return json.loads(value)
-        except ValueError:
+            return jsonio.loads(data)
+        except jsonio.DecodeError:
             return value
     return value
 
