@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from marshmallow import Schema, ValidationError
+from werkzeug.sansio.response import Response
 
 from . import jsonio, toolschema
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidResponse
 
 #: Vapi's rule for ``function.name`` (``OpenAIFunction.name``), checked at registration.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -23,12 +24,29 @@ class ToolError(Exception):
     """
 
 
+class InvalidToolResult(InvalidResponse):
+    """A tool returned a value that cannot be sent as its result (sent as ``handler_error``).
+
+    A Flask ``Response``, ``bytes``, or a result, ``message`` or ``metadata`` that cannot be
+    encoded as JSON.  The call gets the generic internal-error text, as for an exception.
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__("tool-calls", problem)
+        self.args = (problem,)
+
+
 @dataclass
 class ToolResult:
     """Return from a tool handler to add a spoken ``message`` or ``metadata`` to the result.
 
-    ``message`` may be a string (spoken as is) or a Vapi ``ToolMessageComplete`` /
-    ``ToolMessageFailed`` dict.  Set ``error`` instead of ``result`` to report a failure.
+    ``result`` is encoded as a plain return value is (see :func:`result_text`).  ``message``
+    may be a string (spoken as is, typed ``request-complete``, or ``request-failed`` when
+    ``error`` is set) or a Vapi ``ToolMessageComplete`` / ``ToolMessageFailed`` dict, sent
+    as it is.  Set ``error`` instead of ``result`` to report a failure.  ``metadata`` is a
+    dict forwarded to client SDKs.  Anything here that cannot be encoded as JSON makes the
+    call's result the generic internal error (and an :class:`InvalidToolResult` on
+    ``handler_error``), never an HTTP error.
     """
 
     result: Any = None
@@ -149,32 +167,79 @@ def describe_errors(messages: Any, path: str = "") -> str:
 
 
 def result_text(value: Any) -> str:
-    """A tool result as Vapi wants it: strings as is, ``None`` as ``""``, else compact JSON."""
+    """A tool result as Vapi wants it: a single string.
+
+    ``str`` as is, ``None`` as ``""``, anything else as compact JSON through
+    :func:`flask_vapi.jsonio.dumps` (numbers, bools, lists, dicts; date/time types as ISO
+    text; ``Decimal`` and ``UUID`` as their text; an ``Enum`` as its value; a dataclass as
+    a dict; sets and tuples as lists).  Raises :class:`InvalidToolResult` for a Flask
+    ``Response``, for ``bytes`` (decode text yourself; binary data means nothing to the
+    model) and for a value JSON cannot encode.
+    """
     if isinstance(value, str):
         return value
     if value is None:
         return ""
-    return jsonio.dumps(value).decode("utf-8")
+    if isinstance(value, Response):
+        raise InvalidToolResult(
+            "the tool returned a Flask Response: return the value, not a Response "
+            "(flask-vapi builds the webhook's response)"
+        )
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise InvalidToolResult(
+            f"a result cannot be {type(value).__name__} (bytes): return text or a JSON value"
+        )
+    try:
+        return jsonio.dumps(value).decode("utf-8")
+    except jsonio.EncodeError as exc:
+        raise InvalidToolResult(_unencodable("the result", exc)) from None
 
 
 def spoken(message: Union[str, dict[str, Any]], failed: bool) -> dict[str, Any]:
     """A ``ToolMessageComplete``/``ToolMessageFailed`` from a string (dicts pass through)."""
     if isinstance(message, dict):
         return message
+    if not isinstance(message, str):
+        raise InvalidToolResult(
+            "ToolResult.message must be a str or a dict (a ToolMessageComplete or "
+            f"ToolMessageFailed), not {type(message).__name__}"
+        )
     return {"type": "request-failed" if failed else "request-complete", "content": message}
 
 
 def result_entry(value: Any) -> dict[str, Any]:
-    """The ``result``/``error``/``message``/``metadata`` part of a result from a return value."""
+    """The ``result``/``error``/``message``/``metadata`` part of a result from a return value.
+
+    The entry is guaranteed to encode as JSON; otherwise this raises
+    :class:`InvalidToolResult` (the caller reports the generic error).
+    """
     if not isinstance(value, ToolResult):
-        return {"result": result_text(value)}
-    entry: dict[str, Any] = {}
-    if value.error is not None:
-        entry["error"] = str(value.error)
+        text = result_text(value)
+        entry: dict[str, Any] = {"result": text}
+        # Text that jsonio.dumps produced, or ASCII text, always encodes: skip the check.
+        if not isinstance(value, str) or text.isascii():
+            return entry
     else:
-        entry["result"] = result_text(value.result)
-    if value.message is not None:
-        entry["message"] = spoken(value.message, value.error is not None)
-    if value.metadata is not None:
-        entry["metadata"] = value.metadata
+        entry = {}
+        if value.error is not None:
+            entry["error"] = str(value.error)
+        else:
+            entry["result"] = result_text(value.result)
+        if value.message is not None:
+            entry["message"] = spoken(value.message, value.error is not None)
+        if value.metadata is not None:
+            if not isinstance(value.metadata, dict):
+                raise InvalidToolResult(
+                    f"ToolResult.metadata must be a dict, not {type(value.metadata).__name__}"
+                )
+            entry["metadata"] = value.metadata
+    try:
+        # Once per entry, nested as it is sent, so that a backend's depth limit agrees.
+        jsonio.dumps({"results": [entry]})
+    except jsonio.EncodeError as exc:
+        raise InvalidToolResult(_unencodable("the result, message or metadata", exc)) from None
     return entry
+
+
+def _unencodable(what: str, exc: BaseException) -> str:
+    return f"{what} cannot be encoded as JSON ({type(exc).__name__}: {exc})"
