@@ -11,6 +11,7 @@ from werkzeug.sansio.response import Response
 
 from . import jsonio, toolschema
 from .errors import ConfigurationError, InvalidResponse
+from .runner import check_registrable
 
 #: Vapi's rule for ``function.name`` (``OpenAIFunction.name``), checked at registration.
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -84,6 +85,7 @@ class Tool:
                 f"The tool name {self.name!r} is not a valid Vapi function name: use 1 to 64 "
                 "characters from a-z, A-Z, 0-9, '_' and '-'."
             )
+        check_registrable(self.func, f"The handler of tool {self.name!r}")
         described = toolschema.signature(self.func)
         names = [parameter.name for parameter in described.parameters]
         required = [p.name for p in described.parameters if p.default is p.empty]

@@ -498,3 +498,8 @@ def test_unannotated_and_any_parameters_warn_at_export() -> None:
         "Parameter 'other' of tool 'loose'",
     ]
     assert parameters["properties"] == {"value": {}, "other": {}}
+
+
+def test_a_handler_that_is_not_callable_fails_as_configuration() -> None:
+    with pytest.raises(ConfigurationError, match="The handler of tool 'x' must be callable"):
+        VapiBlueprint().tool("x")(42)  # type: ignore[type-var]
