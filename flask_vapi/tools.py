@@ -86,7 +86,7 @@ class Tool:
                 "characters from a-z, A-Z, 0-9, '_' and '-'."
             )
         check_registrable(self.func, f"The handler of tool {self.name!r}")
-        described = toolschema.signature(self.func)
+        described = toolschema.signature(self.name, self.func)
         names = [parameter.name for parameter in described.parameters]
         required = [p.name for p in described.parameters if p.default is p.empty]
         if self.schema is None:

@@ -81,8 +81,9 @@ def handler_target(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def signature(func: Callable[..., Any]) -> Signature:
-    """The named parameters of ``func`` (raises ``TypeError`` for a required positional-only)."""
+def signature(tool: str, func: Callable[..., Any]) -> Signature:
+    """The named parameters of ``func``; a required positional-only one is a
+    :class:`~flask_vapi.ConfigurationError` (tool arguments arrive as keywords)."""
     bound: set[str] = set()
     target = func
     while isinstance(target, functools.partial):
@@ -94,10 +95,10 @@ def signature(func: Callable[..., Any]) -> Signature:
             open_ended = True
         elif parameter.kind is parameter.POSITIONAL_ONLY:
             if parameter.default is parameter.empty:
-                raise TypeError(
-                    f"Tool handler {getattr(target, '__qualname__', target)} has the "
-                    f"positional-only parameter {parameter.name!r}; tool arguments arrive "
-                    "as keywords."
+                raise ConfigurationError(
+                    f"The positional-only parameter {parameter.name!r} of tool {tool!r} "
+                    f"({getattr(target, '__qualname__', type(target).__qualname__)}) cannot "
+                    "be given: tool arguments arrive as keywords."
                 )
         elif parameter.kind is not parameter.VAR_POSITIONAL and parameter.name not in bound:
             parameters.append(parameter)
@@ -114,7 +115,7 @@ def signature_schema(
     :class:`~flask_vapi.ConfigurationError` naming the tool and parameter for an annotation
     that cannot be resolved or has no JSON type.
     """
-    described = described or signature(func)
+    described = described or signature(tool, func)
     annotated = _annotated(func)
     try:
         hints = dict(getattr(annotated, "__annotations__", None) or {})

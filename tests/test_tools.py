@@ -249,7 +249,7 @@ def test_second_handler_for_a_tool_raises(vapi: VapiBlueprint) -> None:
 def test_positional_only_handler_is_refused(vapi: VapiBlueprint) -> None:
     def handler(a: int, /) -> None: ...
 
-    with pytest.raises(TypeError, match="positional-only"):
+    with pytest.raises(ConfigurationError, match="positional-only parameter 'a' of tool 'p'"):
         vapi.tool("p")(handler)
 
 
