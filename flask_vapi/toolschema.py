@@ -264,15 +264,15 @@ def _resolve(tool: str, name: str, annotation: Any, namespace: dict[str, Any]) -
         return typing.get_type_hints(_Hint(annotation), globalns=namespace)["value"]
     except Exception as exc:
         if isinstance(exc, TypeError) and "|" in str(annotation):
-            hint = "X | Y needs Python 3.10: use Optional[X] or Union[X, Y]"
+            hint = "X | Y needs Python 3.10: use Optional[X] or Union[X, Y]."
         else:
             hint = (
-                "string annotations are evaluated in the handler's module: import the type "
-                "there (not only under TYPE_CHECKING)"
+                "String annotations are evaluated in the handler's module: import the type "
+                "there (not only under TYPE_CHECKING)."
             )
         raise ConfigurationError(
             f"Cannot resolve the annotation {_show(annotation)} of parameter {name!r} of tool "
-            f"{tool!r}: {type(exc).__name__}: {exc}. {hint[0].upper()}{hint[1:]}."
+            f"{tool!r}: {type(exc).__name__}: {exc}. {hint}"
         ) from None
 
 
