@@ -9,6 +9,7 @@ from marshmallow import Schema
 
 from .dispatch import Dispatcher
 from .tools import Tool
+from .toolschema import handler_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,10 +44,27 @@ class ResponderMixin:
     ) -> Union[F, Callable[[F], F]]:
         """Answer the tool ``name`` (default: the function's name) in ``tool-calls``.
 
-        Also answers legacy ``function-call`` messages for that name.  The tool's
-        arguments arrive as keyword arguments, checked first against ``schema`` (a
-        marshmallow schema) when given; ``description`` defaults to the docstring.
-        The return value becomes the result: strings as is, anything else as JSON.
+        Also answers legacy ``function-call`` messages for that name; ``description``
+        defaults to the docstring.  The handler may be a function, a method, a
+        :func:`functools.partial` (its bound arguments are not the model's to set) or a
+        callable object.
+
+        The tool's arguments arrive as keyword arguments, validated and converted by one
+        marshmallow schema, made once, here: ``schema`` when given, else one derived from
+        the handler's annotations (str, int, float, bool, date, datetime, time, Decimal,
+        Enum, Literal, Optional, list, dict; no annotation or ``Any``: any value) and
+        defaults (a default makes an argument optional).  The same schema is the tool
+        definition's ``parameters`` (:func:`flask_vapi.tooldefs.tool_definitions`).
+        Invalid arguments become the call's ``error``, naming the fields.
+
+        The return value becomes the result: a ``str`` as is, ``None`` as ``""``, anything
+        else as compact JSON (dates as ISO text, ``Decimal``/``UUID`` as text, an ``Enum``
+        as its value, dataclasses as objects, sets and tuples as lists); return a
+        :class:`~flask_vapi.ToolResult` to add a spoken ``message`` or ``metadata``.  A
+        ``Response``, ``bytes`` or a value JSON cannot encode becomes the generic error.
+
+        Raises :class:`~flask_vapi.ConfigurationError` for a name Vapi refuses
+        (:data:`~flask_vapi.tools.NAME_PATTERN`) or an annotation with no JSON type.
         """
         if callable(name):
             return self.tool()(name)
@@ -54,11 +72,12 @@ class ResponderMixin:
             schema = schema()
 
         def register(func: F) -> F:
+            target = handler_target(func)
             self.dispatcher.add_tool(
                 Tool(
-                    name=name or func.__name__,
+                    name=name or getattr(target, "__name__", None) or type(target).__name__,
                     func=func,
-                    description=description if description is not None else inspect.getdoc(func),
+                    description=description if description is not None else inspect.getdoc(target),
                     schema=schema,
                 )
             )

@@ -1,19 +1,17 @@
 """Tool definitions for an assistant's ``model.tools``, generated from the registered handlers.
 
-A tool with a marshmallow ``schema`` gets its JSON-Schema ``parameters`` from apispec's
-marshmallow converter (``pip install 'flask-vapi[tools]'``); a tool without one gets them
-from its handler's signature.  :func:`example_arguments` invents plausible arguments for
-such a schema (``flask vapi simulate`` calls every tool with them).
+Every tool's JSON-Schema ``parameters`` come from the one marshmallow schema that also
+validates its arguments (``Tool.arguments_schema``: the ``schema=`` given, else the one
+derived from the handler's signature), through apispec's marshmallow converter
+(``pip install 'flask-vapi[tools]'``).  :func:`example_arguments` invents plausible
+arguments for such a schema (``flask vapi simulate`` calls every tool with them).
 """
 
 from __future__ import annotations
 
 import datetime
-import inspect
 import math
 import re
-import types
-import typing
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, cast
@@ -21,13 +19,12 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, cast
 from marshmallow import Schema, fields
 
 from .errors import ConfigurationError
+from .tools import NAME_PATTERN as NAME_PATTERN  # the rule lives with Tool, checked there
 from .tools import Tool
 
 if TYPE_CHECKING:
     from .blueprint import VapiBlueprint
 
-#: Vapi's rule for ``function.name`` (``OpenAIFunction.name``).
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 #: The JSON types Vapi accepts in a parameter schema (``JsonSchema.type``).
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 #: The string formats Vapi accepts (``JsonSchema.format``); other formats are left out.
@@ -36,17 +33,6 @@ FORMATS = frozenset(
 )
 
 _OPENAPI_ONLY = frozenset(("readOnly", "writeOnly", "nullable"))
-_ANNOTATION_TYPES: dict[Any, str] = {
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    list: "array",
-    dict: "object",
-}
-_UNIONS = (typing.Union, getattr(types, "UnionType", typing.Union))  # X | Y: Python 3.10+
-# Annotations that stay strings when get_type_hints() cannot resolve a handler's hints.
-_ANNOTATION_NAMES = {kind.__name__: name for kind, name in _ANNOTATION_TYPES.items()}
 
 
 class ToolDefinitionWarning(UserWarning):
@@ -69,13 +55,8 @@ def tool_definitions(
 def tool_definition(tool: Tool, *, server_url: Optional[str] = None) -> dict[str, Any]:
     """One function tool: ``{"type": "function", "function": {...}, "server": {"url": ...}}``.
 
-    Raises :class:`~flask_vapi.ConfigurationError` for a name Vapi refuses.
+    The name was checked against :data:`NAME_PATTERN` when the tool was registered.
     """
-    if not NAME_PATTERN.fullmatch(tool.name):
-        raise ConfigurationError(
-            f"The tool name {tool.name!r} is not a valid Vapi function name: use 1 to 64 "
-            "characters from a-z, A-Z, 0-9, '_' and '-'."
-        )
     function: dict[str, Any] = {"name": tool.name}
     if tool.description:
         function["description"] = tool.description
@@ -87,14 +68,11 @@ def tool_definition(tool: Tool, *, server_url: Optional[str] = None) -> dict[str
 
 
 def parameters_schema(tool: Tool) -> dict[str, Any]:
-    """The JSON Schema of a tool's arguments: from its marshmallow schema, else its signature.
+    """The JSON Schema of a tool's arguments, from the schema that validates them.
 
     Warns :class:`ToolDefinitionWarning` for each parameter without a JSON type.
     """
-    if tool.schema is not None:
-        parameters = _from_marshmallow(tool.name, tool.schema)
-    else:
-        parameters = _from_signature(tool)
+    parameters = _from_marshmallow(tool.name, tool.arguments_schema)
     for path in _untyped(parameters, ""):
         warnings.warn(
             f"Parameter {path!r} of tool {tool.name!r} has no JSON type, which Vapi's API "
@@ -116,8 +94,8 @@ def _from_marshmallow(name: str, schema: Schema) -> dict[str, Any]:
         from apispec.ext.marshmallow import MarshmallowPlugin
     except ImportError:  # pragma: no cover - the test environment has the extra
         raise ImportError(
-            f"The tool {name!r} has a marshmallow schema: deriving its JSON Schema needs "
-            "apispec. Install it with: pip install 'flask-vapi[tools]'"
+            f"Exporting the parameters of tool {name!r} needs apispec. Install it with: "
+            "pip install 'flask-vapi[tools]'"
         ) from None
     # A resolver returning None (documented, though typed ``str``) inlines nested schemas:
     # a tool definition has no components to $ref.
@@ -136,7 +114,9 @@ def _from_marshmallow(name: str, schema: Schema) -> dict[str, Any]:
 
 def _clean(node: Any) -> Any:
     """Plain JSON Schema of what a caller sends: no dump-only fields, no ``null`` defaults,
-    no formats Vapi does not know, no OpenAPI-only keywords (``nullable``, ``x-*``)."""
+    no formats Vapi does not know, no OpenAPI-only keywords (``nullable``, ``x-*``), only
+    string ``enum`` values (Vapi's ``JsonSchema.enum`` is a list of strings), and no empty
+    ``items`` / ``additionalProperties`` (an array or object of anything)."""
     if isinstance(node, list):
         return [_clean(item) for item in node]
     if not isinstance(node, dict):
@@ -154,56 +134,16 @@ def _clean(node: Any) -> Any:
         elif key == "required" and isinstance(value, list):
             if [name for name in value if name not in dump_only]:
                 cleaned[key] = [name for name in value if name not in dump_only]
-        elif key == "enum" or not isinstance(value, (dict, list)):
+        elif key == "enum":
+            if [item for item in value if isinstance(item, str)]:
+                cleaned[key] = [item for item in value if isinstance(item, str)]
+        elif not isinstance(value, (dict, list)):
             cleaned[key] = value
+        elif key in ("items", "additionalProperties") and _clean(value) == {}:
+            continue
         else:
             cleaned[key] = _clean(value)
     return cleaned
-
-
-# -- from a handler's signature -----------------------------------------------------------
-
-
-def _from_signature(tool: Tool) -> dict[str, Any]:
-    try:
-        hints = typing.get_type_hints(tool.func)
-    except Exception:  # unresolvable string annotations: read the simple ones by name
-        hints = {}
-    properties: dict[str, Any] = {}
-    for parameter in inspect.signature(tool.func).parameters.values():
-        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
-            continue  # *args, **kwargs and positional-only parameters take no named argument
-        schema = _annotation_schema(hints.get(parameter.name, parameter.annotation))
-        default = parameter.default
-        if default is not parameter.empty and isinstance(default, (str, int, float, bool)):
-            schema["default"] = default
-        properties[parameter.name] = schema
-    parameters: dict[str, Any] = {"type": "object", "properties": properties}
-    required = [name for name in properties if name in tool.required]
-    if required:
-        parameters["required"] = required
-    if tool.accepted is not None:  # no **kwargs: the handler refuses other arguments
-        parameters["additionalProperties"] = False
-    return parameters
-
-
-def _annotation_schema(annotation: Any) -> dict[str, Any]:
-    """``{"type": ...}`` for str/int/float/bool/list/dict and their ``Optional``, ``list[X]``,
-    ``dict[K, V]`` and ``Literal["a", "b"]`` forms; ``{}`` for anything else."""
-    if isinstance(annotation, str):
-        name = _ANNOTATION_NAMES.get(annotation)
-        return {"type": name} if name else {}
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in _UNIONS:  # Optional[X], X | None
-        others = [arg for arg in args if arg is not type(None)]
-        return _annotation_schema(others[0]) if len(others) == 1 else {}
-    if origin is typing.Literal and args and all(isinstance(arg, str) for arg in args):
-        return {"type": "string", "enum": list(args)}
-    if origin is list and args:
-        items = _annotation_schema(args[0])
-        return {"type": "array", "items": items} if items else {"type": "array"}
-    kind = _ANNOTATION_TYPES.get(origin or annotation)
-    return {"type": kind} if kind else {}
 
 
 def _untyped(schema: Mapping[str, Any], path: str) -> list[str]:

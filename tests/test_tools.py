@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
+import enum
 import logging
+import uuid
 from typing import Any, Callable
 
+import flask
 import pytest
 from flask import Flask
 from marshmallow import Schema, fields, validate
@@ -17,9 +21,11 @@ from flask_vapi import (
     VapiBlueprint,
     current_message,
     current_tool_call,
+    jsonio,
 )
-from flask_vapi.errors import ConfigurationError
+from flask_vapi.errors import ConfigurationError, InvalidResponse
 from flask_vapi.payloads import make_function_call, make_tool_calls, tool_call_id
+from flask_vapi.tools import InvalidToolResult
 
 
 def results(response: Any) -> list[dict[str, Any]]:
@@ -243,7 +249,7 @@ def test_second_handler_for_a_tool_raises(vapi: VapiBlueprint) -> None:
 def test_positional_only_handler_is_refused(vapi: VapiBlueprint) -> None:
     def handler(a: int, /) -> None: ...
 
-    with pytest.raises(TypeError, match="positional-only"):
+    with pytest.raises(ConfigurationError, match="positional-only parameter 'a' of tool 'p'"):
         vapi.tool("p")(handler)
 
 
@@ -281,3 +287,144 @@ def test_dispatch_without_http(vapi: VapiBlueprint, make_app: Callable[..., Flas
         )
     assert reply.content_type == "application/json"
     assert b'"result":"pong"' in reply.body  # type: ignore[operator]
+
+
+# -- what a tool may return ---------------------------------------------------------------------
+
+
+class Size(enum.Enum):
+    SMALL = "small"
+
+
+@dataclasses.dataclass
+class Slot:
+    day: datetime.date
+    free: bool
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("as is\u00e9", "as is\u00e9"),
+        (None, ""),
+        (True, "true"),
+        (3, "3"),
+        (2.5, "2.5"),
+        ([1, "a", None], '[1,"a",null]'),
+        ({"a": {"b": [True]}}, '{"a":{"b":[true]}}'),
+        (datetime.datetime(2026, 9, 8, 10, 30), '"2026-09-08T10:30:00"'),
+        (datetime.date(2026, 9, 8), '"2026-09-08"'),
+        (datetime.time(10, 30), '"10:30:00"'),
+        (decimal.Decimal("9.50"), '"9.50"'),
+        (
+            uuid.UUID("9b2f4c1e-5d6a-4e8b-9c3d-2a1f0e7b6c5d"),
+            '"9b2f4c1e-5d6a-4e8b-9c3d-2a1f0e7b6c5d"',
+        ),
+        (Size.SMALL, '"small"'),
+        (Slot(datetime.date(2026, 9, 8), True), '{"day":"2026-09-08","free":true}'),
+        ({"only"}, '["only"]'),
+        ((1, 2), "[1,2]"),
+        (ToolResult(), ""),
+    ],
+)
+def test_what_a_tool_may_return(vapi: VapiBlueprint, post: Any, value: Any, text: str) -> None:
+    vapi.tool("give")(lambda: value)
+    assert results(post(make_tool_calls(("give", {}))))[0]["result"] == text
+
+
+def test_a_failed_result_speaks_request_failed(vapi: VapiBlueprint, post: Any) -> None:
+    @vapi.tool("ok")
+    def ok() -> ToolResult:
+        return ToolResult("done", message="All set.")
+
+    @vapi.tool("no")
+    def no() -> ToolResult:
+        return ToolResult(error="No slots", message="Sorry, nothing is free.")
+
+    done, failed = results(post(make_tool_calls(("ok", {}), ("no", {}))))
+    assert done["message"] == {"type": "request-complete", "content": "All set."}
+    assert failed["message"] == {"type": "request-failed", "content": "Sorry, nothing is free."}
+    assert failed["error"] == "No slots"
+    assert "result" not in failed
+
+
+def check_invalid_result(
+    post: Any, received: Any, caplog: Any, handler: Any, problem: str
+) -> dict[str, Any]:
+    """The call's error is the generic one; the log and handler_error name the problem."""
+    with caplog.at_level(logging.ERROR, logger="flask_vapi"):
+        response = post(make_tool_calls(("bad", {}), ("good", {})))
+    bad, good = results(response)
+    assert bad == {
+        "toolCallId": tool_call_id(0),
+        "name": "bad",
+        "error": "The tool 'bad' failed with an internal error.",
+    }
+    assert good["result"] == "fine"
+    failure = received.of("handler_error")[0]
+    assert isinstance(failure["exception"], InvalidToolResult)
+    assert isinstance(failure["exception"], InvalidResponse)
+    assert failure["handler"] is handler
+    assert problem in str(failure["exception"])
+    assert problem in caplog.text
+    assert "Traceback" not in caplog.text
+    return failure
+
+
+def cycle() -> dict[str, Any]:
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    return looped
+
+
+#: A number the active JSON backend refuses: orjson has no integers past 64 bits, the
+#: standard library (with allow_nan=False) no NaN.
+UNENCODABLE_NUMBER = 2**64 if jsonio.BACKEND == "orjson" else float("nan")
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda: flask.Response("hi"), "return the value, not a Response"),
+        (lambda: ToolResult(flask.jsonify(a=1)), "return the value, not a Response"),
+        (lambda: b"\x00\x01", "bytes"),
+        (lambda: ToolResult(bytearray(b"x")), "bytes"),
+        (lambda: object(), "cannot be encoded"),
+        (lambda: "lone \ud800 surrogate", "cannot be encoded"),
+        (lambda: ToolResult("ok", metadata={"x": object()}), "cannot be encoded"),
+        (lambda: ToolResult("ok", metadata={"raw": b"\x00"}), "cannot be encoded"),
+        (lambda: ToolResult("ok", metadata=cycle()), "cannot be encoded"),
+        (lambda: ToolResult("ok", metadata={"n": UNENCODABLE_NUMBER}), "cannot be encoded"),
+        (lambda: ToolResult("ok", metadata=[1, 2]), "metadata must be a dict"),
+        (
+            lambda: ToolResult("ok", message={"type": "request-complete", "content": object()}),
+            "cannot be encoded",
+        ),
+        (lambda: ToolResult("ok", message=42), "message must be a str or a dict"),
+        (lambda: ToolResult(error="no \ud800"), "cannot be encoded"),
+    ],
+)
+def test_a_result_that_cannot_be_sent_is_the_generic_error(
+    vapi: VapiBlueprint, post: Any, received: Any, caplog: Any, make: Any, problem: str
+) -> None:
+    @vapi.tool("bad")
+    def bad() -> Any:
+        return make()
+
+    vapi.tool("good")(lambda: "fine")
+    check_invalid_result(post, received, caplog, bad, problem)
+
+
+def test_a_deeply_nested_result_within_the_backend_limit_is_sent(
+    vapi: VapiBlueprint, post: Any
+) -> None:
+    # orjson refuses past 254 levels, counting the envelope the entry is sent in: an entry
+    # that passes the check must also pass inside {"results": [...]}.
+    nested: Any = "leaf"
+    for _ in range(252):
+        nested = [nested]
+    vapi.tool("deep")(lambda: ToolResult("ok", metadata={"d": nested}))
+    response = post(make_tool_calls(("deep", {})))
+    assert response.status_code == 200
+    entry = results(response)[0]
+    assert "result" in entry or "error" in entry
