@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import json
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from flask import Flask, request
 from marshmallow import Schema, fields
 from werkzeug.serving import make_server
 
+import flask_vapi.cli
 from flask_vapi import ToolError, VapiBlueprint, signals
 from flask_vapi.testing import (
     CALL_ID,
@@ -77,6 +81,47 @@ def invoke(app: Flask, *args: str, **kwargs: Any) -> Result:
 
 def message_types(sent: list[SignalRecord]) -> list[str]:
     return [record.message.type for record in sent if record.name == "message-received"]  # type: ignore[union-attr]
+
+
+# -- the package -----------------------------------------------------------------------------
+
+CLI_MODULES = sorted(Path(flask_vapi.cli.__file__).parent.glob("*.py"))
+
+
+def test_importing_flask_vapi_does_not_load_the_testing_kit() -> None:
+    """A fresh interpreter: the pytest plugin has loaded flask_vapi.testing in this one."""
+    code = (
+        "import sys, flask_vapi, flask_vapi.cli\n"
+        "print(sorted(name for name in sys.modules if name.startswith('flask_vapi.testing')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The flask_vapi modules an import statement of flask_vapi/cli/*.py names."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level == 0:
+        base = node.module or ""
+    else:  # relative to flask_vapi.cli
+        package = ["flask_vapi", "cli"][: 3 - node.level]
+        base = ".".join([*package, node.module] if node.module else package)
+    return [base, *(f"{base}.{alias.name}" for alias in node.names)]
+
+
+@pytest.mark.parametrize("path", CLI_MODULES, ids=lambda path: path.name)
+def test_cli_modules_import_at_the_top_only_and_never_the_testing_kit(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed = set(tree.body)
+    allowed.update(  # if TYPE_CHECKING: ...
+        node for block in tree.body if isinstance(block, ast.If) for node in block.body
+    )
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            assert node in allowed, f"{path.name}:{node.lineno}: an import inside a function"
+            for module in imported_modules(node):
+                assert not module.startswith("flask_vapi.testing"), f"{path.name}:{node.lineno}"
 
 
 # -- the group -------------------------------------------------------------------------------
