@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import Result
@@ -151,17 +152,33 @@ def test_tools_prints_the_definitions() -> None:
     assert result.stderr == ""
 
 
+#: How ``tools --server-url`` and ``send --url`` read a URL ({base}: the server's origin).
+BASE_URLS = [
+    ("{base}", "{base}/vapi/webhook"),
+    ("{base}/", "{base}/vapi/webhook"),
+    ("{base}/vapi/webhook", "{base}/vapi/webhook"),
+    ("{base}/vapi/webhook?tenant=1", "{base}/vapi/webhook?tenant=1"),
+    ("{base}/?tenant=1", "{base}/vapi/webhook?tenant=1"),
+    ("{base}/clinic", "{base}/clinic/vapi/webhook"),  # behind a proxy's path prefix
+]
+#: URLs both options refuse.
+BAD_URLS = ["abc.ngrok.app", "ftp://abc.ngrok.app", "https://", "file:///etc/passwd"]
+
+
+@pytest.mark.parametrize(("given", "expected"), BASE_URLS)
+def test_tools_server_url(given: str, expected: str) -> None:
+    base = "https://abc.ngrok.app"
+    result = invoke(clinic(), "vapi", "tools", "--server-url", given.format(base=base))
+    assert result.exit_code == 0, result.output
+    urls = {tool["server"]["url"] for tool in json.loads(result.stdout)}
+    assert urls == {expected.format(base=base)}
+
+
 @pytest.mark.parametrize(
-    ("server_url", "config", "expected"),
+    ("config", "expected"),
     [
-        ("https://abc.ngrok.app/", {}, "https://abc.ngrok.app/vapi/webhook"),
-        ("https://abc.ngrok.app/vapi/webhook", {}, "https://abc.ngrok.app/vapi/webhook"),
-        ("http://host:8080/vapi/webhook?tenant=1", {}, "http://host:8080/vapi/webhook?tenant=1"),
-        ("http://host:8080/?tenant=1", {}, "http://host:8080/vapi/webhook?tenant=1"),
-        ("https://proxy.example.com/clinic", {}, "https://proxy.example.com/clinic/vapi/webhook"),
-        (None, {"SERVER_NAME": "clinic.example.com"}, "http://clinic.example.com/vapi/webhook"),
+        ({"SERVER_NAME": "clinic.example.com"}, "http://clinic.example.com/vapi/webhook"),
         (
-            None,
             {
                 "SERVER_NAME": "clinic.example.com",
                 "PREFERRED_URL_SCHEME": "https",
@@ -171,9 +188,8 @@ def test_tools_prints_the_definitions() -> None:
         ),
     ],
 )
-def test_tools_server_url(server_url: str | None, config: dict[str, Any], expected: str) -> None:
-    args = ["vapi", "tools"] + (["--server-url", server_url] if server_url else [])
-    result = invoke(clinic(**config), *args)
+def test_tools_server_url_from_server_name(config: dict[str, Any], expected: str) -> None:
+    result = invoke(clinic(**config), "vapi", "tools")
     assert result.exit_code == 0, result.output
     assert {tool["server"]["url"] for tool in json.loads(result.stdout)} == {expected}
 
@@ -185,7 +201,7 @@ def test_tools_without_a_public_url_have_no_server() -> None:
     assert "no server.url" in result.stderr
 
 
-@pytest.mark.parametrize("server_url", ["abc.ngrok.app", "ftp://abc.ngrok.app", "https://"])
+@pytest.mark.parametrize("server_url", BAD_URLS)
 def test_tools_refuses_a_bad_server_url(server_url: str) -> None:
     result = invoke(clinic(), "vapi", "tools", "--server-url", server_url)
     assert result.exit_code == 2
@@ -481,7 +497,7 @@ def test_send_needs_an_existing_file() -> None:
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
+def serving(app: Any) -> Iterator[str]:
     """``app`` on a real HTTP server on 127.0.0.1 (a free port) in a thread, for one block."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -508,8 +524,8 @@ def test_send_to_a_running_server(saved: Path) -> None:
     }
     app = clinic(**config)
     with serving(app) as base, record_signals(app, signals.status_update) as sent:
-        url = f"{base}/vapi/webhook"
-        result = invoke(app, "vapi", "send", "--url", url, "--timeout", "10", str(saved))
+        url = f"{base}/vapi/webhook"  # signed for this URL, from the origin alone
+        result = invoke(app, "vapi", "send", "--url", base, "--timeout", "10", str(saved))
         rejected = invoke(app, "vapi", "send", "--url", url, "--no-sign", str(saved))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"POST {url}: status-update (")
@@ -531,7 +547,27 @@ def test_send_to_an_unreachable_url(saved: Path) -> None:
     assert f"Error: Could not reach {url}: " in result.stderr
 
 
-def test_send_refuses_other_url_schemes(saved: Path) -> None:
-    result = invoke(clinic(), "vapi", "send", "--url", "file:///etc/passwd", str(saved))
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_send_refuses_a_bad_url(saved: Path, url: str) -> None:
+    result = invoke(clinic(), "vapi", "send", "--url", url, str(saved))
     assert result.exit_code == 2
     assert "is not an http(s) URL" in result.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), BASE_URLS)
+def test_send_url(saved: Path, given: str, expected: str) -> None:
+    received: list[tuple[str, str, str | None]] = []
+
+    def any_path(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        secret = environ.get("HTTP_X_VAPI_SECRET")
+        received.append((environ["PATH_INFO"], environ["QUERY_STRING"], secret))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    with serving(any_path) as base:
+        url, expected = given.format(base=base), expected.format(base=base)
+        result = invoke(clinic(), "vapi", "send", "--url", url, str(saved))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"POST {expected}: status-update (")
+    parts = urlsplit(expected)
+    assert received == [(parts.path, parts.query, SECRET)]
