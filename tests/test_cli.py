@@ -6,17 +6,19 @@ import ast
 import datetime
 import json
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import flask.cli
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask import Flask, request
 from marshmallow import Schema, fields
 from werkzeug.serving import make_server
@@ -377,6 +379,34 @@ def test_simulate_signs_with_the_configured_auth() -> None:
         "VAPI_HMAC_PAYLOAD_FORMAT": "{url}{body}",
     }
     assert invoke(clinic(**config), "vapi", "simulate").exit_code == 0
+
+
+REPO = Path(__file__).parent.parent
+
+
+def test_simulate_runs_the_real_handlers_of_a_test_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented factory form: the example app books into the test database."""
+    database = tmp_path / "test-clinic.sqlite3"
+    monkeypatch.chdir(REPO)
+    monkeypatch.syspath_prepend(str(REPO))
+    factory = f"example_app:create_app({{'TESTING': True, 'CLINIC_DATABASE': {str(database)!r}}})"
+    result = CliRunner().invoke(flask.cli.cli, ["--app", factory, "vapi", "simulate"])
+    assert result.exit_code == 0, result.output
+    with closing(sqlite3.connect(database)) as db:
+        booked = db.execute("SELECT patient_name, cancelled_at IS NOT NULL FROM appointments")
+        assert booked.fetchall() == [("Maria Gonzalez", 1)]  # booked, then cancelled
+        assert db.execute("SELECT status FROM calls").fetchall() == [("ended",)]
+
+
+@pytest.mark.parametrize("command", ["simulate", "send"])
+def test_help_says_the_real_handlers_run(command: str) -> None:
+    result = invoke(clinic(), "vapi", command, "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "The app's real handlers answer: a simulated booking books." in text
+    assert "flask --app \"myapp:create_app('testing')\"" in text
 
 
 @pytest.mark.parametrize(
