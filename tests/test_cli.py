@@ -91,11 +91,13 @@ def message_types(sent: list[SignalRecord]) -> list[str]:
 CLI_MODULES = sorted(Path(flask_vapi.cli.__file__).parent.glob("*.py"))
 
 
-def test_importing_flask_vapi_does_not_load_the_testing_kit() -> None:
-    """A fresh interpreter: the pytest plugin has loaded flask_vapi.testing in this one."""
+def test_importing_flask_vapi_does_not_load_the_testing_kits() -> None:
+    """A fresh interpreter: the pytest plugin has loaded flask_vapi.testing in this one.
+    Flask's and click's testing modules (click's imports pdb) stay unloaded too."""
     code = (
         "import sys, flask_vapi, flask_vapi.cli\n"
-        "print(sorted(name for name in sys.modules if name.startswith('flask_vapi.testing')))"
+        "kits = ('flask_vapi.testing', 'flask.testing', 'click.testing')\n"
+        "print(sorted(name for name in sys.modules if name.startswith(kits)))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
@@ -405,7 +407,7 @@ def test_help_says_the_real_handlers_run(command: str) -> None:
     result = invoke(clinic(), "vapi", command, "--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    assert "The app's real handlers answer: a simulated booking books." in text
+    assert "the app's real handlers answer: a simulated booking books." in text
     assert "flask --app \"myapp:create_app('testing')\"" in text
 
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["add_commands", "call_script", "print_tools", "send", "simulate"]
 
 _REAL_HANDLERS = (
-    "The app's real handlers answer: a simulated booking books.  Run it against a test "
-    "configuration with Flask's factory form, e.g. flask --app \"myapp:create_app('testing')\"."
+    "the app's real handlers answer: a simulated booking books.  Use a test configuration "
+    "with Flask's factory form, e.g. flask --app \"myapp:create_app('testing')\"."
 )
 
 
@@ -47,7 +47,7 @@ def add_commands(blueprint: VapiBlueprint) -> None:
         """
         print_tools(command_app(), blueprint, server_url)
 
-    @blueprint.cli.command("simulate", epilog=_REAL_HANDLERS)
+    @blueprint.cli.command("simulate", epilog="In-process, " + _REAL_HANDLERS)
     @click.option(
         "--args",
         "args_json",
@@ -70,7 +70,7 @@ def add_commands(blueprint: VapiBlueprint) -> None:
         if not simulate(command_app(), blueprint, arguments=arguments, hang=hang, full=full):
             raise click.exceptions.Exit(1)
 
-    @blueprint.cli.command("send", epilog="Without --url: " + _REAL_HANDLERS)
+    @blueprint.cli.command("send", epilog="Without --url, " + _REAL_HANDLERS)
     @click.argument("file", type=click.File("rb"))
     @click.option(
         "--url",
