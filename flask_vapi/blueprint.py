@@ -6,14 +6,16 @@ import logging
 import time
 from typing import Any, Optional
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask.blueprints import BlueprintSetupState
 
-from . import auth, cli, errors, jsonio, signals
+from . import auth, cli, errors, jsonio, logs, signals
 from .dispatch import JSON, Dispatcher
+from .errors import ConfigurationError
+from .logs import logger
 from .responders import ResponderMixin
 from .settings import Settings
-
-logger = logging.getLogger("flask_vapi")
+from .tools import describe_errors
 
 
 class VapiBlueprint(ResponderMixin, Blueprint):
@@ -39,21 +41,38 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         #: Prefix of this blueprint's config keys, e.g. ``"VAPI_SALES_"`` for a second endpoint.
         self.config_prefix = config_prefix
         self.dispatcher = self.dispatcher_class(self)
-        # Every method reaches the view, so that the 405 answer is JSON like every error.
-        self.add_url_rule(
-            "/webhook",
-            "webhook",
-            self._webhook,
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            provide_automatic_options=False,
-        )
+        self.record(self._add_webhook_rule)
         cli.add_commands(self)  # flask <name> tools | simulate | send
 
     def register(self, app: Flask, options: dict[str, Any]) -> None:  # type: ignore[override]
         """Read and check this blueprint's config, then register (errors fail startup)."""
+        registered = app.extensions.get("vapi", {})
+        if options.get("name", self.name) != self.name or self.name in registered:
+            raise ConfigurationError(
+                f"The VapiBlueprint {self.name!r} is already registered on this app, or is being "
+                "registered under another name: each endpoint needs its own VapiBlueprint("
+                "name=..., url_prefix=..., config_prefix=...), so that its settings, CLI and "
+                "receivers' blueprint= are its own."
+            )
         settings = self.settings_class.from_app(app, self.config_prefix)
         super().register(app, options)
         app.extensions.setdefault("vapi", {})[self.name] = settings
+        for authenticator in settings.authenticators:
+            logs.add_secrets(_credentials(authenticator))
+
+    def _add_webhook_rule(self, state: BlueprintSetupState) -> None:
+        # A rule without methods matches every method (Werkzeug would otherwise answer
+        # methods it does not route, TRACE or PROPFIND, with its own HTML 405): the view
+        # answers all but POST with the documented JSON 405.
+        path = "/webhook"
+        if state.url_prefix is not None:
+            path = state.url_prefix.rstrip("/") + path
+        endpoint = f"{state.name_prefix}.{state.name}.webhook".lstrip(".")
+        rule = state.app.url_rule_class(
+            path, endpoint=endpoint, methods=None, subdomain=state.subdomain
+        )
+        state.app.url_map.add(rule)
+        state.app.view_functions[endpoint] = self._webhook
 
     def settings_for(self, app: Flask) -> Settings:
         """The settings this blueprint was registered with on ``app``."""
@@ -93,28 +112,52 @@ class VapiBlueprint(ResponderMixin, Blueprint):
             reply = self.dispatcher.receive(app, payload, settings)
         except errors.Rejection as rejection:
             return self._reject(app, rejection, body)
-        return Response(reply.body, 200, content_type=reply.content_type)
+        if isinstance(reply.body, bytes):
+            return Response(reply.body, 200, content_type=reply.content_type)
+        # A streamed voice answer is produced after this view returns.
+        return Response(stream_with_context(reply.body), 200, content_type=reply.content_type)
 
     @staticmethod
     def _read_body(limit: int) -> bytes:
+        """The body, under ``VAPI_MAX_CONTENT_LENGTH`` alone (never read past limit + 1).
+
+        The app's own ``MAX_CONTENT_LENGTH`` (an upload limit of 1 MiB, say) must not refuse
+        a 2 MB end-of-call report with Werkzeug's HTML 413: when it would, the body is read
+        from the WSGI input directly.
+        """
         length = request.content_length
-        if length is not None and length <= limit:
-            return request.get_data()
-        # Chunked upload without a length: read at most one byte past the limit.
-        body = b"" if length is not None else request.stream.read(limit + 1)
-        if length is not None or len(body) > limit:
-            raise errors.Rejection(
-                413, errors.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."
-            )
+        if length is not None and length > limit:
+            raise _too_large(limit)
+        app_limit = request.max_content_length
+        if app_limit is None or (length is not None and length <= app_limit):
+            if length is not None:
+                return request.get_data()  # cached: before_request hooks may read it too
+            body = _read(request.stream, limit + 1)
+        else:
+            stream = request.environ["wsgi.input"]
+            if length is not None:
+                return _read(stream, length)
+            if not request.environ.get("wsgi.input_terminated"):
+                return b""  # neither a length nor a terminated stream: no body (as Werkzeug)
+            body = _read(stream, limit + 1)
+        if len(body) > limit:  # chunked upload past the limit
+            raise _too_large(limit)
         return body
 
     def _reject(self, app: Flask, rejection: errors.Rejection, body: bytes) -> Response:
+        details = f" (type {logs.quoted(rejection.message_type)}" if rejection.message_type else ""
+        if rejection.call_id:
+            details += f"{', ' if details else ' ('}call {logs.quoted(rejection.call_id)}"
+        details += ")" if details else ""
         logger.log(
             logging.INFO if rejection.status == 405 else logging.WARNING,
-            "Rejected a Vapi webhook request: %d %s: %s",
+            "Rejected a Vapi webhook request from %s: %d %s: %s%s%s",
+            request.remote_addr or "an unknown address",
             rejection.status,
             rejection.code,
             rejection.message,
+            details,
+            f" Fields: {logs.short(describe_errors(rejection.errors))}" if rejection.errors else "",
         )
         self.dispatcher.send(
             app,
@@ -129,3 +172,29 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         if rejection.status == 405:
             response.headers["Allow"] = "POST"
         return response
+
+
+def _credentials(authenticator: auth.Authenticator) -> list[bytes]:
+    """The secret values of an authenticator, never to be logged."""
+    values = [*getattr(authenticator, "secrets", ()), *getattr(authenticator, "tokens", ())]
+    for _, allowed in getattr(authenticator, "required", ()):
+        values.extend(allowed)
+    return values
+
+
+def _too_large(limit: int) -> errors.Rejection:
+    return errors.Rejection(
+        413, errors.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes."
+    )
+
+
+def _read(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes: a server's input may return fewer per ``read`` than asked."""
+    parts = []
+    while size > 0:
+        part = stream.read(min(size, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)

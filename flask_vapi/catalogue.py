@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from blinker import NamedSignal
@@ -32,11 +32,24 @@ class MessageKind:
 
     type: str
     model: builtins.type[m.Message]
-    signal: NamedSignal
     #: How a response-bearing type is answered; ``None``: informational, answered ``{}``.
     answer: Optional[Answer] = None
     #: Answered by ``@vapi.tool`` handlers (``tool-calls`` and legacy ``function-call``).
     tools: bool = False
+    #: Sent as a bare body without the ``{"message": ...}`` envelope (simulation events).
+    flat: bool = False
+    #: The signal's name when it is not the type (both transcript spellings share one).
+    signal_name: Optional[str] = None
+    #: Sent for every message of this type (derived: :func:`flask_vapi.signals.for_type`).
+    signal: NamedSignal = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signal", signals.for_type(self.signal_name or self.type))
+
+    @property
+    def informational(self) -> bool:
+        """Whether Vapi ignores the answer (``{}`` is sent): no responder, no tools."""
+        return self.answer is None and not self.tools
 
 
 def _answer(decorator: str, schema: Optional[type[Schema]], fallback: Any) -> Answer:
@@ -47,101 +60,90 @@ _KINDS = [
     MessageKind(
         "assistant-request",
         m.AssistantRequest,
-        signals.assistant_request,
         _answer(
             "assistant_request",
             r.AssistantRequestResponse,
             {"error": "Sorry, we can't take your call right now. Please try again later."},
         ),
     ),
-    MessageKind("conversation-update", m.ConversationUpdate, signals.conversation_update),
-    MessageKind("end-of-call-report", m.EndOfCallReport, signals.end_of_call_report),
+    MessageKind("conversation-update", m.ConversationUpdate),
+    MessageKind("end-of-call-report", m.EndOfCallReport),
     MessageKind(
         "handoff-destination-request",
         m.HandoffDestinationRequest,
-        signals.handoff_destination_request,
         _answer(
             "handoff_destination_request",
             r.HandoffDestinationRequestResponse,
             {"destination": {}, "error": "The handoff destination is not available."},
         ),
     ),
-    MessageKind("hang", m.Hang, signals.hang),
+    MessageKind("hang", m.Hang),
     MessageKind(
         "knowledge-base-request",
         m.KnowledgeBaseRequest,
-        signals.knowledge_base_request,
         _answer("knowledge_base_request", r.KnowledgeBaseRequestResponse, {"documents": []}),
     ),
-    MessageKind("model-output", m.ModelOutput, signals.model_output),
-    MessageKind("phone-call-control", m.PhoneCallControl, signals.phone_call_control),
-    MessageKind("speech-update", m.SpeechUpdate, signals.speech_update),
-    MessageKind("status-update", m.StatusUpdate, signals.status_update),
-    MessageKind("tool-calls", m.ToolCalls, signals.tool_calls, tools=True),
+    MessageKind("model-output", m.ModelOutput),
+    MessageKind("phone-call-control", m.PhoneCallControl),
+    MessageKind("speech-update", m.SpeechUpdate),
+    MessageKind("status-update", m.StatusUpdate),
+    MessageKind("tool-calls", m.ToolCalls, tools=True),
     MessageKind(
         "transfer-destination-request",
         m.TransferDestinationRequest,
-        signals.transfer_destination_request,
         _answer(
             "transfer_destination_request",
             r.TransferDestinationRequestResponse,
             {"error": "The transfer destination is not available."},
         ),
     ),
-    MessageKind("transfer-update", m.TransferUpdate, signals.transfer_update),
-    MessageKind("transcript", m.Transcript, signals.transcript),
-    MessageKind('transcript[transcriptType="final"]', m.Transcript, signals.transcript),
-    MessageKind("user-interrupted", m.UserInterrupted, signals.user_interrupted),
-    MessageKind(
-        "language-change-detected", m.LanguageChangeDetected, signals.language_change_detected
-    ),
-    MessageKind("language-changed", m.LanguageChanged, signals.language_changed),
-    MessageKind("voice-input", m.VoiceInput, signals.voice_input),
-    MessageKind(
-        "assistant.speechStarted", m.AssistantSpeechStarted, signals.assistant_speech_started
-    ),
-    MessageKind("assistant.started", m.AssistantStarted, signals.assistant_started),
+    MessageKind("transfer-update", m.TransferUpdate),
+    MessageKind("transcript", m.Transcript),
+    MessageKind('transcript[transcriptType="final"]', m.Transcript, signal_name="transcript"),
+    MessageKind("user-interrupted", m.UserInterrupted),
+    MessageKind("language-change-detected", m.LanguageChangeDetected),
+    MessageKind("language-changed", m.LanguageChanged),
+    MessageKind("voice-input", m.VoiceInput),
+    MessageKind("assistant.speechStarted", m.AssistantSpeechStarted),
+    MessageKind("assistant.started", m.AssistantStarted),
     MessageKind(
         "voice-request",
         m.VoiceRequest,
-        signals.voice_request,
         _answer("voice_request", None, b""),
     ),
     MessageKind(
         "call.endpointing.request",
         m.CallEndpointingRequest,
-        signals.call_endpointing_request,
         _answer(
             "call_endpointing_request", r.CallEndpointingRequestResponse, {"timeoutSeconds": 1.5}
         ),
     ),
-    MessageKind("chat.created", m.ChatCreated, signals.chat_created),
-    MessageKind("chat.deleted", m.ChatDeleted, signals.chat_deleted),
-    MessageKind("session.created", m.SessionCreated, signals.session_created),
-    MessageKind("session.updated", m.SessionUpdated, signals.session_updated),
-    MessageKind("session.deleted", m.SessionDeleted, signals.session_deleted),
-    MessageKind("call.deleted", m.CallDeleted, signals.call_deleted),
-    MessageKind("call.delete.failed", m.CallDeleteFailed, signals.call_delete_failed),
-    MessageKind("call.artifact.upload", m.CallArtifactUpload, signals.call_artifact_upload),
+    MessageKind("chat.created", m.ChatCreated),
+    MessageKind("chat.deleted", m.ChatDeleted),
+    MessageKind("session.created", m.SessionCreated),
+    MessageKind("session.updated", m.SessionUpdated),
+    MessageKind("session.deleted", m.SessionDeleted),
+    MessageKind("call.deleted", m.CallDeleted),
+    MessageKind("call.delete.failed", m.CallDeleteFailed),
+    MessageKind("call.artifact.upload", m.CallArtifactUpload),
     MessageKind(
         "campaign.predial",
         m.CampaignPredial,
-        signals.campaign_predial,
         _answer("campaign_predial", r.CampaignPredialResponse, {"eligible": False}),
     ),
-    MessageKind("function-call", m.FunctionCall, signals.function_call, tools=True),
+    MessageKind("function-call", m.FunctionCall, tools=True),
     # Campaign-level events: subscribable, but the spec gives them no payload schema.
-    MessageKind("campaign.started", m.Message, signals.campaign_started),
-    MessageKind("campaign.cancelled", m.Message, signals.campaign_cancelled),
-    MessageKind("campaign.ended", m.Message, signals.campaign_ended),
-    MessageKind("campaign.archived", m.Message, signals.campaign_archived),
-    MessageKind("campaign.unarchived", m.Message, signals.campaign_unarchived),
-    MessageKind("campaign.job.continued", m.Message, signals.campaign_job_continued),
-    MessageKind("contact.dispatched", m.Message, signals.contact_dispatched),
-    MessageKind("contact.completed", m.Message, signals.contact_completed),
-    MessageKind("contact.failed", m.Message, signals.contact_failed),
-    MessageKind("contact.skipped", m.Message, signals.contact_skipped),
-    MessageKind("contact.predial-failed", m.Message, signals.contact_predial_failed),
+    MessageKind("campaign.started", m.Message),
+    MessageKind("campaign.cancelled", m.Message),
+    MessageKind("campaign.ended", m.Message),
+    MessageKind("campaign.archived", m.Message),
+    MessageKind("campaign.unarchived", m.Message),
+    MessageKind("campaign.job.continued", m.Message),
+    MessageKind("contact.dispatched", m.Message),
+    MessageKind("contact.completed", m.Message),
+    MessageKind("contact.failed", m.Message),
+    MessageKind("contact.skipped", m.Message),
+    MessageKind("contact.predial-failed", m.Message),
 ]
 
 #: Wire type -> :class:`MessageKind`.  Types not listed here are dispatched as unknown.
@@ -149,3 +151,6 @@ MESSAGE_KINDS: dict[str, MessageKind] = {kind.type: kind for kind in _KINDS}
 
 #: Wire type -> :class:`Answer`, for the types a single responder answers.
 ANSWERS: dict[str, Answer] = {kind.type: kind.answer for kind in _KINDS if kind.answer is not None}
+
+#: Types Vapi sends without the ``{"message": ...}`` envelope, at the body's top level.
+FLAT_TYPES: frozenset[str] = frozenset(kind.type for kind in _KINDS if kind.flat)

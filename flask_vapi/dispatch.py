@@ -6,9 +6,9 @@ body, so it can be driven directly by tests, the CLI or a background worker.
 
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import Iterator
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable, NamedTuple, Union
 
 from blinker import NamedSignal
@@ -17,18 +17,22 @@ from marshmallow import ValidationError
 
 from . import errors, jsonio, signals
 from .answers import check_answer
-from .catalogue import ANSWERS, MESSAGE_KINDS, MessageKind
+from .catalogue import ANSWERS, FLAT_TYPES, MESSAGE_KINDS, MessageKind
 from .context import _message, _tool_call
+from .logs import logger, quoted, short, wants_traceback
 from .models.common import ToolCall
 from .models.messages import FunctionCall, Message, ToolCalls
+from .runner import check_registrable, handler_name, sync_callable
 from .settings import Settings
 from .tools import Tool, ToolError, result_entry
-
-logger = logging.getLogger("flask_vapi")
 
 JSON = "application/json"
 PCM = "application/octet-stream"
 EMPTY_OBJECT = b"{}"
+#: ``@vapi.on("*")``: every message, whatever its type (unknown types included).
+ALL = "*"
+#: Unknown tool names listed by name in one log line; the rest are counted.
+_NAMES_LOGGED = 5
 
 
 class Reply(NamedTuple):
@@ -38,25 +42,8 @@ class Reply(NamedTuple):
     content_type: str = JSON
 
 
-def sync_callable(app: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
-    """``func``, or for a coroutine function ``app.ensure_sync(func)``.
-
-    Same result as always calling ``app.ensure_sync``, without its per-call
-    ``inspect`` work for the common case of a plain function or method.
-    """
-    code = getattr(getattr(func, "__func__", func), "__code__", None)
-    if code is not None and not code.co_flags & inspect.CO_COROUTINE:
-        return func
-    return app.ensure_sync(func)
-
-
-def handler_name(handler: Callable[..., Any]) -> str:
-    """A readable name of a handler for log lines."""
-    return getattr(handler, "__qualname__", None) or repr(handler)
-
-
 class Dispatcher:
-    """The responders and tools of one blueprint, and the dispatch of messages to them."""
+    """The responders, tools and receivers of one blueprint, and the dispatch of messages."""
 
     def __init__(self, blueprint: Any = None) -> None:
         #: Sent to receivers as ``blueprint=``: which endpoint received the message.
@@ -65,28 +52,55 @@ class Dispatcher:
         self.responders: dict[str, Callable[..., Any]] = {}
         #: Tool name -> :class:`~flask_vapi.tools.Tool`.
         self.tools: dict[str, Tool] = {}
+        #: Signal name (or ``"*"``) -> receivers registered with ``@vapi.on``, held strongly.
+        self.receivers: dict[str, list[Callable[[Message], Any]]] = {}
 
     # -- registration -------------------------------------------------------------
 
     def add_responder(self, message_type: str, func: Callable[..., Any]) -> None:
         """Register the one responder of a response-bearing type."""
         if message_type not in ANSWERS:
-            raise ValueError(f"{message_type!r} is not a response-bearing Vapi message type.")
+            raise errors.ConfigurationError(
+                f"{message_type!r} is not a response-bearing Vapi message type"
+                f"{_suggestion(message_type, ANSWERS)}; they are: {', '.join(sorted(ANSWERS))}."
+            )
         if message_type in self.responders:
-            raise ValueError(
+            raise errors.ConfigurationError(
                 f"A responder for {message_type!r} is already registered "
                 f"({handler_name(self.responders[message_type])}); only one may answer."
             )
+        check_registrable(func, f"The responder for {message_type!r}")
         self.responders[message_type] = func
 
     def add_tool(self, tool: Tool) -> None:
         """Register the one handler of a tool name."""
         if tool.name in self.tools:
-            raise ValueError(
+            raise errors.ConfigurationError(
                 f"A handler for tool {tool.name!r} is already registered "
                 f"({handler_name(self.tools[tool.name].func)}); only one may answer."
             )
+        check_registrable(tool.func, f"The handler of tool {tool.name!r}")
         self.tools[tool.name] = tool
+
+    def add_receiver(self, message_types: Iterable[str], func: Callable[[Message], Any]) -> None:
+        """Call ``func(message)`` for every message of these types (``"*"``: every message)."""
+        check_registrable(func, "A receiver")
+        names = []
+        for message_type in message_types:
+            if message_type == ALL:
+                names.append(ALL)
+                continue
+            kind = MESSAGE_KINDS.get(message_type)
+            if kind is None:
+                raise errors.ConfigurationError(
+                    f"{message_type!r} is not a Vapi message type"
+                    f"{_suggestion(message_type, MESSAGE_KINDS)}; use '*' for every message."
+                )
+            names.append(kind.signal.name)
+        if not names:
+            raise errors.ConfigurationError("Name at least one message type, or '*'.")
+        for name in dict.fromkeys(names):
+            self.receivers.setdefault(name, []).append(func)
 
     # -- dispatch -----------------------------------------------------------------
 
@@ -108,15 +122,22 @@ class Dispatcher:
                 errors.INVALID_MESSAGE,
                 f"The {message_type!r} message is missing or has invalid fields.",
                 exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages},
+                message_type=message_type,
+                call_id=_call_id(message_dict),
             ) from None
 
         token = _message.set(message)
         try:
             self.send(app, signals.message_received, message)
             if kind is None:
+                logger.info(
+                    "Received a Vapi message of unknown type %s; answered {}.", quoted(message_type)
+                )
                 self.send(app, signals.unknown_message, message)
+                self._notify(app, ALL, message)
                 return Reply(EMPTY_OBJECT)
             self.send(app, kind.signal, message)
+            self._notify(app, kind.signal.name, message)
             return self._answer(app, kind, message, settings)
         finally:
             _message.reset(token)
@@ -129,18 +150,21 @@ class Dispatcher:
     def failed(
         self, app: Flask, message: Message | None, exc: BaseException, handler: Callable[..., Any]
     ) -> None:
-        """Log (without traceback) and signal a handler's or receiver's failure."""
+        """Log (with the traceback when debugging) and signal a handler's or receiver's failure."""
         logger.error(
             "Vapi %s handler %s failed: %s: %s",
-            repr(message.type) if message is not None else "request",
+            quoted(message.type) if message is not None else "request",
             handler_name(handler),
             type(exc).__name__,
-            exc,
+            short(exc),
+            exc_info=exc if wants_traceback(app) else None,
         )
         extra = {"exception": exc, "handler": handler}
         for _, inner in self._deliver(app, signals.handler_error, message, extra):
             # Only logged: signalling it again could loop.
-            logger.error("A handler_error receiver failed: %s: %s", type(inner).__name__, inner)
+            logger.error(
+                "A handler_error receiver failed: %s: %s", type(inner).__name__, short(inner)
+            )
 
     def _deliver(
         self, app: Flask, signal: NamedSignal, message: Message | None, extra: dict[str, Any]
@@ -158,11 +182,25 @@ class Dispatcher:
                 failures.append((receiver, exc))
         return failures
 
+    def _notify(self, app: Flask, name: str, message: Message) -> None:
+        """Call the ``@vapi.on`` receivers of ``name`` and of ``"*"``; failures are isolated."""
+        if not self.receivers:
+            return
+        chosen = self.receivers.get(name, [])
+        if name != ALL:
+            chosen = chosen + self.receivers.get(ALL, [])
+        for receiver in chosen:
+            try:
+                sync_callable(app, receiver)(message)
+            except Exception as exc:
+                self.failed(app, message, exc, receiver)
+
+    # -- answers ------------------------------------------------------------------
+
     def _answer(self, app: Flask, kind: MessageKind, message: Message, settings: Settings) -> Reply:
         if kind.tools:
             if isinstance(message, ToolCalls):
-                results = [self.run_tool(app, message, call) for call in message.tool_calls]
-                return Reply(jsonio.dumps({"results": results}))
+                return Reply(jsonio.dumps({"results": self.run_tools(app, message)}))
             if isinstance(message, FunctionCall):
                 return Reply(jsonio.dumps(self._function_call(app, message)))
         answer = kind.answer
@@ -178,14 +216,55 @@ class Dispatcher:
             return _encode(fallback)
         try:
             value = sync_callable(app, responder)(message)
-            if not isinstance(value, Iterator):
-                problems = check_answer(answer, value)
-                if problems:
-                    raise errors.InvalidResponse(kind.type, problems)
+            if answer.schema is None and _is_stream(value):
+                return Reply(self._stream(app, message, responder, value), PCM)
+            problems = check_answer(answer, value)
+            if problems:
+                raise errors.InvalidResponse(kind.type, problems)
             return _encode(value)
         except Exception as exc:
             self.failed(app, message, exc, responder)
             return _encode(fallback)
+
+    def _stream(
+        self, app: Flask, message: Message, responder: Callable[..., Any], chunks: Iterable[Any]
+    ) -> Iterator[bytes]:
+        """Stream a voice answer; a failure halfway is logged once and ends the stream."""
+        iterator = iter(chunks)
+        try:
+            while True:
+                token = _message.set(message)  # the generator runs after dispatch returned
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    return
+                finally:
+                    _message.reset(token)
+                if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise errors.InvalidResponse(
+                        message.type, {"_schema": [f"Yield bytes, not {type(chunk).__name__}."]}
+                    )
+                yield bytes(chunk)
+        except Exception as exc:
+            self.failed(app, message, exc, responder)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    # -- tools --------------------------------------------------------------------
+
+    def run_tools(self, app: Flask, message: ToolCalls) -> list[dict[str, Any]]:
+        """One result per tool call, in order; unknown tools are logged once per message."""
+        results = []
+        unknown: Counter[str] = Counter()
+        for call in message.tool_calls:
+            if call.name not in self.tools:
+                unknown[call.name] += 1
+            results.append(self.run_tool(app, message, call))
+        if unknown:
+            _log_unknown_tools(unknown)
+        return results
 
     def run_tool(self, app: Flask, message: Message, call: ToolCall) -> dict[str, Any]:
         """Run one tool call; failures become the result's ``error`` string."""
@@ -195,6 +274,8 @@ class Dispatcher:
 
     def _function_call(self, app: Flask, message: FunctionCall) -> dict[str, Any]:
         function = message.function_call
+        if function.name not in self.tools:
+            _log_unknown_tools(Counter([function.name]))
         entry = self._call_tool(app, message, function.name, function.parameters, None)
         return {key: entry[key] for key in ("result", "error") if key in entry}
 
@@ -203,11 +284,17 @@ class Dispatcher:
     ) -> dict[str, Any]:
         tool = self.tools.get(name)
         if tool is None:
-            logger.warning("Vapi called tool %r, which has no handler.", name)
             return {"error": f"No tool named '{name}' is available."}
+        try:
+            kwargs = tool.prepare(arguments)
+        except ToolError as exc:
+            logger.info(
+                "Vapi tool %s was called with invalid arguments: %s", quoted(name), short(exc)
+            )
+            return {"error": str(exc)}
         token = _tool_call.set(call) if call is not None else None
         try:
-            value = sync_callable(app, tool.func)(**tool.prepare(arguments))
+            value = sync_callable(app, tool.func)(**kwargs)
             return result_entry(value)
         except ToolError as exc:
             return {"error": str(exc)}
@@ -220,12 +307,17 @@ class Dispatcher:
 
 
 def _envelope(payload: Any) -> dict[str, Any]:
-    """The ``message`` object of a body, or a 400 :class:`~flask_vapi.errors.Rejection`."""
+    """The ``message`` object of a body, or a 400 :class:`~flask_vapi.errors.Rejection`.
+
+    Simulation events (``simulation.run.*``) have no envelope: the body is the message.
+    """
     if not isinstance(payload, dict):
         raise errors.Rejection(
             400, errors.INVALID_ENVELOPE, "The request body must be a JSON object."
         )
     message = payload.get("message")
+    if message is None and payload.get("type") in FLAT_TYPES:
+        return payload
     if not isinstance(message, dict):
         raise errors.Rejection(
             400, errors.INVALID_ENVELOPE, "The request body must have a 'message' object."
@@ -237,9 +329,35 @@ def _envelope(payload: Any) -> dict[str, Any]:
     return message
 
 
+def _call_id(message: dict[str, Any]) -> str | None:
+    call = message.get("call")
+    call_id = call.get("id") if isinstance(call, dict) else None
+    return call_id if isinstance(call_id, str) else None
+
+
+def _suggestion(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _log_unknown_tools(unknown: Counter[str]) -> None:
+    """One warning for every unknown tool of a message, however many calls it had."""
+    names = [
+        quoted(name) + (f" ({count} calls)" if count > 1 else "")
+        for name, count in unknown.most_common(_NAMES_LOGGED)
+    ]
+    if len(unknown) > _NAMES_LOGGED:
+        names.append(f"and {len(unknown) - _NAMES_LOGGED} more")
+    logger.warning("Vapi called tools that have no handler: %s.", ", ".join(names))
+
+
+def _is_stream(value: Any) -> bool:
+    return isinstance(value, Iterable) and not isinstance(
+        value, (bytes, bytearray, memoryview, str, dict)
+    )
+
+
 def _encode(value: Any) -> Reply:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return Reply(bytes(value), PCM)
-    if isinstance(value, Iterator):
-        return Reply(value, PCM)
     return Reply(jsonio.dumps(value))

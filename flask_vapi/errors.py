@@ -17,13 +17,23 @@ class Rejection(Exception):
     """
 
     def __init__(
-        self, status: int, code: str, message: str, errors: dict[str, Any] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        *,
+        message_type: str | None = None,
+        call_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.errors = errors
+        #: The message's type and call id, when the body got far enough to tell (for logs).
+        self.message_type = message_type
+        self.call_id = call_id
 
     def body(self) -> dict[str, Any]:
         """The JSON error body: ``code``, ``status``, ``message`` and, if any, ``errors``."""

@@ -16,7 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class ResponderMixin:
     """One handler answers each response-bearing message type and each tool name.
 
-    A second registration for the same type or tool raises ``ValueError`` at import
+    A second registration for the same type or tool raises ``ConfigurationError`` at import
     time.  Handlers may be ``async def`` (install ``flask[async]``).
     """
 
@@ -66,9 +66,40 @@ class ResponderMixin:
 
         return register
 
+    def on(self, *message_types: str) -> Callable[[F], F]:
+        """Call the decorated ``receiver(message)`` for every message of these types.
+
+        ``"*"`` receives every message, unknown types included.  Unlike
+        ``signals.x.connect``, the receiver is held strongly (a function defined inside an
+        app factory keeps working) and hears only this blueprint.  Its return value is
+        ignored; an exception is logged and sent as ``handler_error``.  Unknown type
+        names raise :class:`~flask_vapi.ConfigurationError`::
+
+            @vapi.on("end-of-call-report")
+            def store_report(message):
+                save(message.call.id, message.ended_reason)
+        """
+
+        def register(func: F) -> F:
+            self.dispatcher.add_receiver(message_types, func)
+            return func
+
+        return register
+
+    def responder(self, message_type: str) -> Callable[[F], F]:
+        """Answer the response-bearing ``message_type`` with the decorated function.
+
+        The named decorators below (``assistant_request``, ...) are shorthands for this.
+        """
+
+        def register(func: F) -> F:
+            self.dispatcher.add_responder(message_type, func)
+            return func
+
+        return register
+
     def _respond(self, message_type: str, func: F) -> F:
-        self.dispatcher.add_responder(message_type, func)
-        return func
+        return self.responder(message_type)(func)
 
     def assistant_request(self, func: F) -> F:
         """Answer ``assistant-request``: return ``{"assistantId": ...}``, an assistant, squad,

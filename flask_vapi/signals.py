@@ -12,6 +12,16 @@ from blinker import NamedSignal, Namespace
 
 _signals = Namespace()
 
+
+def for_type(message_type: str) -> NamedSignal:
+    """The signal of a message type (the named attributes below are the same objects).
+
+    Every type in :data:`flask_vapi.catalogue.MESSAGE_KINDS` has one, named after its wire
+    type; both transcript spellings share ``transcript``.
+    """
+    return _signals.signal(message_type)
+
+
 #: Every accepted message, known or unknown type, before its own signal.
 message_received: NamedSignal = _signals.signal("message-received")
 #: A message whose type this version does not know (answered ``200 {}``).

@@ -12,18 +12,17 @@ from typing import Any, Callable
 import pytest
 
 from flask_vapi.auth import (
-    AUTH_KEYS,
-    DEFAULTS,
     Authenticator,
     AuthRequest,
     BearerAuth,
     HeadersAuth,
     HmacAuth,
     SecretAuth,
-    load_authenticators,
+    sign_headers,
     verify_all,
 )
 from flask_vapi.errors import ConfigurationError
+from flask_vapi.settings import DEFAULTS, load_authenticators
 
 NOW = 1_700_000_000.0
 STAMP = "1700000000"
@@ -80,8 +79,12 @@ def mode(request: pytest.FixtureRequest) -> Mode:
     return request.param  # type: ignore[no-any-return]
 
 
+def sign_with(authenticator: Authenticator, body: bytes, **options: Any) -> dict[str, str]:
+    return sign_headers([authenticator], body, **options)
+
+
 def signed(authenticator: Authenticator, body: bytes = BODY) -> dict[str, str]:
-    return authenticator.sign(body, timestamp=NOW)
+    return sign_with(authenticator, body, timestamp=NOW)
 
 
 def test_signed_request_passes(mode: Mode) -> None:
@@ -211,7 +214,7 @@ def test_verify_all_with_no_authenticators_passes() -> None:
 
 def test_secret_mode_known_answer() -> None:
     authenticator = only({"VAPI_SECRET": FIRST})
-    assert authenticator.sign(b"") == {"X-Vapi-Secret": FIRST}
+    assert sign_with(authenticator, b"") == {"X-Vapi-Secret": FIRST}
     assert authenticator.verify(req({"x-vapi-secret": FIRST}), NOW) is None
     reason = authenticator.verify(req({"X-Vapi-Secret": FIRST + "x"}), NOW)
     assert reason == "X-Vapi-Secret header does not match"
@@ -231,7 +234,7 @@ def test_secret_mode_known_answer() -> None:
 )
 def test_bearer_prefix(value: str, passes: bool) -> None:
     authenticator = only({"VAPI_BEARER_TOKEN": FIRST})
-    assert authenticator.sign(b"") == {"Authorization": f"Bearer {FIRST}"}
+    assert sign_with(authenticator, b"") == {"Authorization": f"Bearer {FIRST}"}
     reason = authenticator.verify(req({"Authorization": value}), NOW)
     if passes:
         assert reason is None
@@ -248,7 +251,7 @@ def test_bearer_without_prefix() -> None:
         }
     )
     assert authenticator == BearerAuth((FIRST.encode(),), header="X-T", prefix_enabled=False)
-    assert authenticator.sign(b"") == {"X-T": FIRST}
+    assert sign_with(authenticator, b"") == {"X-T": FIRST}
     assert authenticator.verify(req({"X-T": FIRST}), NOW) is None
     assert authenticator.verify(req({"X-T": f"Bearer {FIRST}"}), NOW) is not None
 
@@ -261,7 +264,7 @@ def test_bearer_reports_missing_prefix() -> None:
 
 def test_static_headers_require_every_header() -> None:
     authenticator = only({"VAPI_HEADERS": {"X-A": "one", "X-B": ["two", "three"]}})
-    assert authenticator.sign(b"") == {"X-A": "one", "X-B": "two"}
+    assert sign_with(authenticator, b"") == {"X-A": "one", "X-B": "two"}
     assert authenticator.verify(req({"X-A": "one", "X-B": "three"}), NOW) is None
     assert authenticator.verify(req({"X-A": "one"}), NOW) == "missing X-B header"
     reason = authenticator.verify(req({"X-A": "two", "X-B": "two"}), NOW)
@@ -275,15 +278,82 @@ def test_hmac_known_answer() -> None:
     key = b"whsec-known-answer"
     expected = independent_hmac(key, STAMP.encode() + b"." + BODY)
     authenticator = only({"VAPI_HMAC_SECRET": key.decode()})
-    assert authenticator.sign(BODY, timestamp=int(STAMP)) == {
+    assert sign_with(authenticator, BODY, timestamp=int(STAMP)) == {
         "x-timestamp": STAMP,
         "x-signature": expected,
     }
     headers = {"X-Signature": expected, "X-Timestamp": STAMP}
     assert authenticator.verify(req(headers), NOW) is None
     assert authenticator.verify(req(headers, body=BODY + b" "), NOW) == ("signature does not match")
-    uppercase = {**headers, "X-Signature": expected.upper()}
-    assert authenticator.verify(req(uppercase), NOW) == "signature does not match"
+
+
+def test_hmac_hex_signature_accepts_either_case() -> None:
+    """Hex digits are case-insensitive; the prefix is literal, base64 is case-sensitive."""
+    expected = independent_hmac(FIRST.encode(), STAMP.encode() + b"." + BODY)
+    hexed = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_SIGNATURE_PREFIX": "sha256="})
+    mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(expected))
+    for signature in (expected, expected.upper(), mixed):
+        headers = {"x-signature": "sha256=" + signature, "x-timestamp": STAMP}
+        assert hexed.verify(req(headers), NOW) is None
+    shouting = {"x-signature": "SHA256=" + expected, "x-timestamp": STAMP}
+    assert hexed.verify(req(shouting), NOW) == "signature does not match"
+    wrong = independent_hmac(SECOND.encode(), STAMP.encode() + b"." + BODY).upper()
+    forged = {"x-signature": "sha256=" + wrong, "x-timestamp": STAMP}
+    assert hexed.verify(req(forged), NOW) == "signature does not match"
+
+    b64 = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_SIGNATURE_ENCODING": "base64"})
+    good = sign_with(b64, BODY, timestamp=NOW)
+    assert b64.verify(req(good), NOW) is None
+    swapped = {**good, "x-signature": good["x-signature"].swapcase()}
+    assert b64.verify(req(swapped), NOW) == "signature does not match"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"VAPI_HMAC_PAYLOAD_FORMAT": "{body}.{timestamp}"},
+        {"VAPI_HMAC_INCLUDE_TIMESTAMP": False, "VAPI_HMAC_PAYLOAD_FORMAT": "{timestamp}:{body}"},
+    ],
+)
+def test_a_captured_request_does_not_replay_with_a_fresh_timestamp(config: dict[str, Any]) -> None:
+    """Wherever the timestamp is checked it is signed (settings refuse the other case)."""
+    authenticator = only({"VAPI_HMAC_SECRET": FIRST, **config})
+    captured = sign_with(authenticator, BODY, timestamp=NOW - 3600)
+    assert authenticator.verify(req(captured), NOW).startswith("stale")  # type: ignore[union-attr]
+    replayed = {**captured, "x-timestamp": STAMP}
+    assert authenticator.verify(req(replayed), NOW) == "signature does not match"
+
+
+def test_a_timestamp_checked_but_not_signed_is_refused() -> None:
+    config = {"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_PAYLOAD_FORMAT": "{method}.{body}"}
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_authenticators(config)
+    message = str(excinfo.value)
+    assert message.startswith("VAPI_HMAC_PAYLOAD_FORMAT has no {timestamp} while ")
+    assert "VAPI_HMAC_INCLUDE_TIMESTAMP is True" in message
+    # Not signing the timestamp is a choice one can make explicitly (no freshness check).
+    config["VAPI_HMAC_INCLUDE_TIMESTAMP"] = False
+    assert not only(config).uses_timestamp
+
+
+def test_needs_url_says_whether_verify_reads_the_url() -> None:
+    assert [a.needs_url for a in load_authenticators(ALL_MODES)] == [False] * 4
+    assert only(
+        {"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_PAYLOAD_FORMAT": "{timestamp}{url}{body}"}
+    ).needs_url
+
+
+def test_sign_headers_refuses_an_authenticator_it_cannot_sign() -> None:
+    class Custom:
+        name = "custom"
+        needs_url = False
+
+        def verify(self, request: AuthRequest, now: float) -> str | None:
+            return None
+
+    with pytest.raises(TypeError, match="Cannot sign for a Custom: register a signer"):
+        sign_headers([Custom()], BODY)
 
 
 def test_hmac_defaults_from_config() -> None:
@@ -306,7 +376,7 @@ def test_hmac_algorithms_and_encodings(algorithm: str, encoding: str) -> None:
     authenticator = only(config)
     digest = hmac.new(FIRST.encode(), STAMP.encode() + b"." + BODY, algorithm).digest()
     expected = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
-    assert authenticator.sign(BODY, timestamp=NOW)["x-signature"] == expected
+    assert sign_with(authenticator, BODY, timestamp=NOW)["x-signature"] == expected
     assert authenticator.verify(req({"x-signature": expected, "x-timestamp": STAMP}), NOW) is None
     for other in {"sha1", "sha256", "sha512"} - {algorithm}:
         wrong = hmac.new(FIRST.encode(), STAMP.encode() + b"." + BODY, other).digest()
@@ -324,7 +394,7 @@ def test_hmac_signature_prefix_and_custom_headers() -> None:
     }
     authenticator = only(config)
     expected = "sha256=" + independent_hmac(FIRST.encode(), STAMP.encode() + b"." + BODY)
-    headers = authenticator.sign(BODY, timestamp=NOW)
+    headers = sign_with(authenticator, BODY, timestamp=NOW)
     assert headers == {"X-Hook-Time": STAMP, "X-Hub-Signature-256": expected}
     assert authenticator.verify(req(headers), NOW) is None
     bare = {**headers, "X-Hub-Signature-256": expected[len("sha256=") :]}
@@ -341,7 +411,7 @@ def test_hmac_base64_secret() -> None:
     encoded_key = base64.b64encode(raw_key).decode()
     authenticator = only({"VAPI_HMAC_SECRET": encoded_key, "VAPI_HMAC_SECRET_IS_BASE64": True})
     expected = independent_hmac(raw_key, STAMP.encode() + b"." + BODY)
-    assert authenticator.sign(BODY, timestamp=NOW)["x-signature"] == expected
+    assert sign_with(authenticator, BODY, timestamp=NOW)["x-signature"] == expected
     assert authenticator.verify(req({"x-signature": expected, "x-timestamp": STAMP}), NOW) is None
     literal = independent_hmac(encoded_key.encode(), STAMP.encode() + b"." + BODY)
     headers = {"x-signature": literal, "x-timestamp": STAMP}
@@ -358,7 +428,7 @@ def test_hmac_every_placeholder() -> None:
     url = "https://example.com/vapi/webhook?tenant=a&x={body}"
     message = f"v1:POST {url}|msg_123|{STAMP}|".encode() + BODY
     expected = independent_hmac(FIRST.encode(), message)
-    headers = authenticator.sign(BODY, url=url, timestamp=NOW, message_id="msg_123")
+    headers = sign_with(authenticator, BODY, url=url, timestamp=NOW, message_id="msg_123")
     assert headers == {"x-timestamp": STAMP, "svix-id": "msg_123", "x-signature": expected}
     assert authenticator.verify(req(headers, url=url, method="POST"), NOW) is None
     failing = [
@@ -380,7 +450,7 @@ def test_hmac_sign_generates_message_id_and_timestamp(monkeypatch: pytest.Monkey
         "VAPI_HMAC_MESSAGE_ID_HEADER": "webhook-id",
     }
     authenticator = only(config)
-    first, second = authenticator.sign(BODY), authenticator.sign(BODY)
+    first, second = sign_with(authenticator, BODY), sign_with(authenticator, BODY)
     assert first["x-timestamp"] == STAMP
     assert re.fullmatch(r"msg_[0-9a-f]{24}", first["webhook-id"])
     assert first["webhook-id"] != second["webhook-id"]
@@ -392,7 +462,7 @@ def test_hmac_sign_generates_message_id_and_timestamp(monkeypatch: pytest.Monkey
 def test_hmac_message_id_header_without_placeholder_is_not_required() -> None:
     config = {"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_MESSAGE_ID_HEADER": "svix-id"}
     authenticator = only(config)
-    headers = authenticator.sign(BODY, timestamp=NOW, message_id="msg_1")
+    headers = sign_with(authenticator, BODY, timestamp=NOW, message_id="msg_1")
     assert headers["svix-id"] == "msg_1"
     del headers["svix-id"]
     assert authenticator.verify(req(headers), NOW) is None
@@ -400,10 +470,15 @@ def test_hmac_message_id_header_without_placeholder_is_not_required() -> None:
 
 def test_hmac_body_with_braces_is_not_substituted() -> None:
     body = b'{"a":"{body}","b":"{timestamp}","c":"{url}","d":"{svix-id}"}'
-    authenticator = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_PAYLOAD_FORMAT": "{body}|{url}"})
+    config = {
+        "VAPI_HMAC_SECRET": FIRST,
+        "VAPI_HMAC_INCLUDE_TIMESTAMP": False,
+        "VAPI_HMAC_PAYLOAD_FORMAT": "{body}|{url}",
+    }
+    authenticator = only(config)
     url = "https://example.com/?q={body}"
     expected = independent_hmac(FIRST.encode(), body + b"|" + url.encode())
-    headers = authenticator.sign(body, url=url, timestamp=NOW)
+    headers = sign_with(authenticator, body, url=url, timestamp=NOW)
     assert headers["x-signature"] == expected
     assert authenticator.verify(req(headers, body=body, url=url), NOW) is None
 
@@ -411,7 +486,7 @@ def test_hmac_body_with_braces_is_not_substituted() -> None:
 def test_hmac_without_timestamp_signs_the_body_only() -> None:
     authenticator = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_INCLUDE_TIMESTAMP": False})
     expected = independent_hmac(FIRST.encode(), BODY)
-    assert authenticator.sign(BODY, timestamp=NOW) == {"x-signature": expected}
+    assert sign_with(authenticator, BODY, timestamp=NOW) == {"x-signature": expected}
     assert authenticator.verify(req({"x-signature": expected}), NOW) is None
     ignored = {"x-signature": expected, "x-timestamp": "garbage"}
     assert authenticator.verify(req(ignored), NOW + 10**6) is None
@@ -425,7 +500,7 @@ def test_hmac_without_include_timestamp_but_timestamp_placeholder() -> None:
     }
     authenticator = only(config)
     expected = independent_hmac(FIRST.encode(), STAMP.encode() + b":" + BODY)
-    headers = authenticator.sign(BODY, timestamp=NOW)
+    headers = sign_with(authenticator, BODY, timestamp=NOW)
     assert headers == {"x-timestamp": STAMP, "x-signature": expected}
     assert authenticator.verify(req(headers), NOW) is None
     assert authenticator.verify(req(headers), NOW + 301) == (
@@ -461,13 +536,13 @@ FUTURE = "x-timestamp is in the future (outside the 300 s tolerance)"
 )
 def test_hmac_timestamp_window(timestamp: float, reason: str | None) -> None:
     authenticator = only({"VAPI_HMAC_SECRET": FIRST})
-    headers = authenticator.sign(BODY, timestamp=timestamp)
+    headers = sign_with(authenticator, BODY, timestamp=timestamp)
     assert authenticator.verify(req(headers), NOW) == reason
 
 
 def test_hmac_custom_and_zero_tolerance() -> None:
     authenticator = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_TOLERANCE": 10})
-    headers = authenticator.sign(BODY, timestamp=NOW)
+    headers = sign_with(authenticator, BODY, timestamp=NOW)
     assert authenticator.verify(req(headers), NOW + 10) is None
     assert authenticator.verify(req(headers), NOW + 11) == (
         "stale x-timestamp (outside the 10 s tolerance)"
@@ -481,7 +556,7 @@ def test_hmac_custom_and_zero_tolerance() -> None:
 
 def test_hmac_tolerance_none_disables_freshness_only() -> None:
     authenticator = only({"VAPI_HMAC_SECRET": FIRST, "VAPI_HMAC_TOLERANCE": None})
-    old = authenticator.sign(BODY, timestamp=1)
+    old = sign_with(authenticator, BODY, timestamp=1)
     assert authenticator.verify(req(old), NOW) is None
     assert authenticator.verify(req({**old, "x-timestamp": "abc"}), NOW) == (
         "invalid x-timestamp header"
@@ -516,7 +591,7 @@ def test_hmac_rejects_non_numeric_timestamp(stamp: str) -> None:
 
 def test_hmac_fractional_timestamp() -> None:
     authenticator = only({"VAPI_HMAC_SECRET": FIRST})
-    headers = authenticator.sign(BODY, timestamp=NOW + 0.5)
+    headers = sign_with(authenticator, BODY, timestamp=NOW + 0.5)
     assert headers["x-timestamp"] == STAMP + ".5"
     assert authenticator.verify(req(headers), NOW) is None
 
@@ -530,7 +605,7 @@ def test_hmac_non_ascii_values_do_not_raise(header: str, value: str) -> None:
         "VAPI_HMAC_MESSAGE_ID_HEADER": "svix-id",
     }
     authenticator = only(config)
-    headers = {**authenticator.sign(BODY, timestamp=NOW), header: value}
+    headers = {**sign_with(authenticator, BODY, timestamp=NOW), header: value}
     assert_safe(authenticator.verify(req(headers, url="https://\u00e9.example/"), NOW), FIRST)
 
 
@@ -540,17 +615,25 @@ def test_hmac_non_ascii_values_do_not_raise(header: str, value: str) -> None:
 def test_nothing_configured() -> None:
     assert load_authenticators({}) == ()
     assert load_authenticators({"VAPI_HEADERS": {}, "VAPI_SECRET": None}) == ()
-    assert load_authenticators({"VAPI_HMAC_ALGORITHM": "md5", "VAPI_BEARER_HEADER": ""}) == ()
 
 
-def test_defaults_and_keys() -> None:
-    assert tuple(DEFAULTS) == AUTH_KEYS
-    assert len(set(AUTH_KEYS)) == 16
-    assert DEFAULTS["BEARER_HEADER"] == "Authorization"
-    assert DEFAULTS["HMAC_TOLERANCE"] == 300
-    assert DEFAULTS["HMAC_PAYLOAD_FORMAT"] is None
-    credential_keys = ("SECRET", "BEARER_TOKEN", "HMAC_SECRET", "HEADERS")
-    assert all(DEFAULTS[key] is None for key in credential_keys)
+def test_options_of_an_unconfigured_mode_are_checked_too() -> None:
+    """Every key is checked whether its mode is configured or not: a typo fails early."""
+    with pytest.raises(ConfigurationError, match=r"^VAPI_HMAC_ALGORITHM must be one of"):
+        load_authenticators({"VAPI_HMAC_ALGORITHM": "md5"})
+    with pytest.raises(ConfigurationError, match=r"^VAPI_BEARER_HEADER must be a non-empty"):
+        load_authenticators({"VAPI_SECRET": FIRST, "VAPI_BEARER_HEADER": ""})
+
+
+def test_every_wrong_key_is_named_at_once() -> None:
+    config = {"VAPI_SECRET": "", "VAPI_HMAC_ALGORITHM": "md5", "VAPI_HMAC_TOLERANCE": -1}
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_authenticators(config)
+    assert str(excinfo.value) == (
+        "VAPI_SECRET must not be an empty string or an empty list. "
+        "VAPI_HMAC_ALGORITHM must be one of sha256, sha512, sha1. "
+        "VAPI_HMAC_TOLERANCE must be a finite, non-negative number of seconds."
+    )
 
 
 def test_prefix_selects_keys() -> None:
@@ -613,7 +696,10 @@ CONFIG_ERRORS: list[tuple[dict[str, Any], str]] = [
     ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{timestamp}.{Body}"}, "HMAC_PAYLOAD_FORMAT"),
     ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{timestamp}"}, "HMAC_PAYLOAD_FORMAT"),
     ({**HMAC, "HMAC_PAYLOAD_FORMAT": ""}, "HMAC_PAYLOAD_FORMAT"),
-    ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{svix-id}.{body}"}, "HMAC_PAYLOAD_FORMAT"),
+    ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{svix-id}.{timestamp}.{body}"}, "HMAC_PAYLOAD_FORMAT"),
+    # a timestamp checked for freshness must be signed
+    ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{body}"}, "HMAC_PAYLOAD_FORMAT"),
+    ({**HMAC, "HMAC_PAYLOAD_FORMAT": "{method} {url}.{body}"}, "HMAC_PAYLOAD_FORMAT"),
     # tolerance
     ({**HMAC, "HMAC_TOLERANCE": -1}, "HMAC_TOLERANCE"),
     ({**HMAC, "HMAC_TOLERANCE": float("nan")}, "HMAC_TOLERANCE"),
@@ -637,11 +723,37 @@ def test_configuration_errors(settings: dict[str, Any], key: str) -> None:
         load_authenticators(config)
     message = str(excinfo.value)
     assert message.startswith(f"VAPI_{key} ")
+    # Every key the message mentions carries the prefix.
+    assert not set(re.findall(r"[A-Z][A-Z0-9_]+", re.sub(r"VAPI_\w+", "", message))) & set(
+        DEFAULTS
+    ), message
     assert TOPSECRET not in message
     assert TOPSECRET not in repr(excinfo.value.__cause__)
     assert excinfo.value.__suppress_context__ or excinfo.value.__context__ is None
 
 
+#: The documented auth keys (README configuration table), without the prefix.
+AUTH_KEYS = {
+    "SECRET",
+    "BEARER_TOKEN",
+    "BEARER_HEADER",
+    "BEARER_PREFIX_ENABLED",
+    "HMAC_SECRET",
+    "HMAC_ALGORITHM",
+    "HMAC_SIGNATURE_HEADER",
+    "HMAC_TIMESTAMP_HEADER",
+    "HMAC_INCLUDE_TIMESTAMP",
+    "HMAC_PAYLOAD_FORMAT",
+    "HMAC_MESSAGE_ID_HEADER",
+    "HMAC_SIGNATURE_PREFIX",
+    "HMAC_SIGNATURE_ENCODING",
+    "HMAC_SECRET_IS_BASE64",
+    "HMAC_TOLERANCE",
+    "HEADERS",
+}
+
+
 def test_every_auth_key_is_exercised_by_the_configuration_tests() -> None:
     used = {name for settings, _ in CONFIG_ERRORS for name in settings}
-    assert used == set(AUTH_KEYS)
+    assert used == AUTH_KEYS
+    assert set(DEFAULTS) >= AUTH_KEYS

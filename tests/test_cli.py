@@ -378,7 +378,7 @@ def test_simulate_signs_with_the_configured_auth() -> None:
     config = {
         "VAPI_SECRET": None,
         "VAPI_HMAC_SECRET": "k",
-        "VAPI_HMAC_PAYLOAD_FORMAT": "{url}{body}",
+        "VAPI_HMAC_PAYLOAD_FORMAT": "{timestamp}.{url}{body}",
     }
     assert invoke(clinic(**config), "vapi", "simulate").exit_code == 0
 

@@ -14,8 +14,8 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
-def run_block(index: int) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "readme_example"}
+def run_block(index: int, **given: Any) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "readme_example", **given}
     exec(compile(BLOCKS[index], f"README block {index}", "exec"), namespace)
     return namespace
 
@@ -26,29 +26,21 @@ def test_first_example(capsys: Any) -> None:
     app.config["TESTING"] = True
     client = app.test_client()
     headers = {"X-Vapi-Secret": "the secret your Vapi credential sends"}
-    signals = namespace["signals"]
-    try:
-        tool = client.post(
-            "/vapi/webhook",
-            json=p.wrap(
-                p.make_tool_calls(("sendEmail", {"emailAddress": "a@b.c", "message": "hi"}))
-            ),
-            headers=headers,
-        )
-        assert tool.get_json()["results"][0]["result"] == "Email sent."
-        pick = client.post(
-            "/vapi/webhook", json=p.wrap(p.make_assistant_request()), headers=headers
-        )
-        assert pick.get_json() == {"assistantId": "5b1c0c9e-2c4e-4a56-9f14-0d7d5a3d8e11"}
-        report = client.post(
-            "/vapi/webhook",
-            json=p.wrap(p.make_end_of_call_report(ended_reason="customer-ended-call")),
-            headers=headers,
-        )
-        assert report.status_code == 200
-        assert capsys.readouterr().out.startswith("customer-ended-call AI: ")
-    finally:
-        signals.end_of_call_report.disconnect(namespace["store"])
+    tool = client.post(
+        "/vapi/webhook",
+        json=p.wrap(p.make_tool_calls(("sendEmail", {"emailAddress": "a@b.c", "message": "hi"}))),
+        headers=headers,
+    )
+    assert tool.get_json()["results"][0]["result"] == "Email sent."
+    pick = client.post("/vapi/webhook", json=p.wrap(p.make_assistant_request()), headers=headers)
+    assert pick.get_json() == {"assistantId": "5b1c0c9e-2c4e-4a56-9f14-0d7d5a3d8e11"}
+    report = client.post(
+        "/vapi/webhook",
+        json=p.wrap(p.make_end_of_call_report(ended_reason="customer-ended-call")),
+        headers=headers,
+    )
+    assert report.status_code == 200
+    assert capsys.readouterr().out.startswith("customer-ended-call AI: ")
 
 
 def test_tools_example() -> None:
@@ -91,3 +83,24 @@ def test_testing_example(make_app: Any) -> None:
 def test_configuration_error_example() -> None:
     index = next(i for i, block in enumerate(BLOCKS) if "ConfigurationError, match=" in block)
     run_block(index)
+
+
+def test_receiving_example(capsys: Any) -> None:
+    from flask_vapi import VapiBlueprint
+
+    index = next(i for i, block in enumerate(BLOCKS) if "def save_report" in block)
+    vapi = VapiBlueprint()
+    run_block(index, vapi=vapi)
+    app = Flask("readme_receiving")
+    app.config.update(TESTING=True, VAPI_SECRET="s")
+    app.register_blueprint(vapi)
+    client = app.test_client()
+    for message in (
+        p.make_end_of_call_report(ended_reason="silence-timed-out"),
+        p.make_status_update(),
+    ):
+        client.post("/vapi/webhook", json=p.wrap(message), headers={"X-Vapi-Secret": "s"})
+    assert capsys.readouterr().out.splitlines() == [
+        f"call {p.CALL_ID} ended: silence-timed-out",
+        "status-update",
+    ]

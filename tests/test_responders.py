@@ -10,7 +10,7 @@ from flask import Flask
 from flask_vapi import VapiBlueprint, current_message, models
 from flask_vapi import payloads as p
 from flask_vapi.catalogue import ANSWERS, MESSAGE_KINDS
-from flask_vapi.errors import InvalidResponse
+from flask_vapi.errors import ConfigurationError, InvalidResponse
 
 from .conftest import HEADERS
 
@@ -156,7 +156,7 @@ def test_second_responder_for_a_type_raises(vapi: VapiBlueprint) -> None:
     @vapi.campaign_predial
     def first(message: Any) -> Any: ...
 
-    with pytest.raises(ValueError, match=r"'campaign\.predial' is already registered"):
+    with pytest.raises(ConfigurationError, match=r"'campaign\.predial' is already registered"):
         vapi.campaign_predial(lambda message: None)
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import hmac
 import json
+import logging
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from flask_vapi import ConfigurationError, VapiBlueprint
-from flask_vapi import auth as auth_module
 from flask_vapi.settings import DEFAULTS
 
 BODY = json.dumps({"message": {"type": "status-update", "status": "ringing"}}).encode()
@@ -173,11 +176,179 @@ def test_config_prefix_reads_its_own_keys() -> None:
 # -- other keys ----------------------------------------------------------------------------
 
 
-def test_defaults_are_filled_in_with_setdefault() -> None:
-    app = build(VAPI_SECRET="s")
-    for key, default in {**auth_module.DEFAULTS, **DEFAULTS}.items():
-        if key != "SECRET":
-            assert app.config["VAPI_" + key] == default
+#: Every key and its default, as the README documents them (pinned here, not read from the code).
+DOCUMENTED_DEFAULTS: dict[str, Any] = {
+    "VAPI_SECRET": None,
+    "VAPI_BEARER_TOKEN": None,
+    "VAPI_BEARER_HEADER": "Authorization",
+    "VAPI_BEARER_PREFIX_ENABLED": True,
+    "VAPI_HMAC_SECRET": None,
+    "VAPI_HMAC_ALGORITHM": "sha256",
+    "VAPI_HMAC_SIGNATURE_HEADER": "x-signature",
+    "VAPI_HMAC_TIMESTAMP_HEADER": "x-timestamp",
+    "VAPI_HMAC_INCLUDE_TIMESTAMP": True,
+    "VAPI_HMAC_PAYLOAD_FORMAT": None,
+    "VAPI_HMAC_MESSAGE_ID_HEADER": None,
+    "VAPI_HMAC_SIGNATURE_PREFIX": "",
+    "VAPI_HMAC_SIGNATURE_ENCODING": "hex",
+    "VAPI_HMAC_SECRET_IS_BASE64": False,
+    "VAPI_HMAC_TOLERANCE": 300,
+    "VAPI_HEADERS": None,
+    "VAPI_AUTH_DISABLED": False,
+    "VAPI_MAX_CONTENT_LENGTH": 16777216,
+    "VAPI_FALLBACK_RESPONSES": {},
+}
+
+
+def test_documented_defaults_are_filled_in_with_setdefault() -> None:
+    app = build(VAPI_SECRET="s", VAPI_HMAC_TOLERANCE=60)
+    for key, default in DOCUMENTED_DEFAULTS.items():
+        if key not in ("VAPI_SECRET", "VAPI_HMAC_TOLERANCE"):
+            assert app.config[key] == default, key
+            assert type(app.config[key]) is type(default), key
+    assert (app.config["VAPI_SECRET"], app.config["VAPI_HMAC_TOLERANCE"]) == ("s", 60)
+    assert {key for key in app.config if key.startswith("VAPI_")} == set(DOCUMENTED_DEFAULTS)
+    assert {"VAPI_" + key for key in DEFAULTS} == set(DOCUMENTED_DEFAULTS)
+
+
+def test_a_mutable_default_is_not_shared_between_apps() -> None:
+    first, second = build(VAPI_SECRET="s"), build(VAPI_SECRET="s")
+    first.config["VAPI_FALLBACK_RESPONSES"]["campaign.predial"] = {"eligible": False}
+    assert second.config["VAPI_FALLBACK_RESPONSES"] == {}
+
+
+def test_the_readme_table_lists_every_key_with_its_default() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(VAPI_[A-Z0-9_]+)` \| `([^`]*)` \|", readme, flags=re.MULTILINE)
+    assert {key: ast.literal_eval(default) for key, default in rows} == DOCUMENTED_DEFAULTS
+
+
+def signed_now(
+    secret: bytes = b"k",
+    payload: str = "{timestamp}.{body}",
+    age: int = 0,
+    extra: dict[str, str] | None = None,
+    **options: Any,
+) -> dict[str, str]:
+    """HMAC headers for ``BODY``, signed ``age`` seconds ago, computed independently."""
+    stamp = str(int(time.time()) - age)
+    text = payload.replace("{timestamp}", stamp).replace("{svix-id}", "msg_1")
+    message = text.encode().replace(b"{body}", BODY)
+    return {**hmac_headers(secret, message, timestamp=stamp, **options), **(extra or {})}
+
+
+def _hmac_case(config: dict[str, Any], good: dict[str, Any], bad: dict[str, Any]) -> Any:
+    """Requests signed with the ``good`` options pass, with the ``bad`` ones fail."""
+    config = {"VAPI_SECRET": None, "VAPI_HMAC_SECRET": "k", **config}
+    return config, lambda: signed_now(**good), lambda: signed_now(**bad)
+
+
+def _static(good: dict[str, str], bad: dict[str, str]) -> Any:
+    return (lambda: good), (lambda: bad)
+
+
+#: Each auth key set to something other than its default: (config, passes, what the default
+#: would accept but this value refuses).
+HONOURED: dict[str, tuple[dict[str, Any], Any, Any]] = {
+    "VAPI_SECRET": ({"VAPI_SECRET": "s"}, *_static({"X-Vapi-Secret": "s"}, {})),
+    "VAPI_BEARER_TOKEN": (
+        {"VAPI_SECRET": None, "VAPI_BEARER_TOKEN": "t"},
+        *_static({"Authorization": "Bearer t"}, {"Authorization": "Bearer u"}),
+    ),
+    "VAPI_BEARER_HEADER": (
+        {"VAPI_SECRET": None, "VAPI_BEARER_TOKEN": "t", "VAPI_BEARER_HEADER": "X-T"},
+        *_static({"X-T": "Bearer t"}, {"Authorization": "Bearer t"}),
+    ),
+    "VAPI_BEARER_PREFIX_ENABLED": (
+        {"VAPI_SECRET": None, "VAPI_BEARER_TOKEN": "t", "VAPI_BEARER_PREFIX_ENABLED": False},
+        *_static({"Authorization": "t"}, {"Authorization": "Bearer t"}),
+    ),
+    "VAPI_HMAC_SECRET": _hmac_case({}, {}, {"secret": b"other"}),
+    "VAPI_HMAC_ALGORITHM": _hmac_case(
+        {"VAPI_HMAC_ALGORITHM": "sha512"}, {"algorithm": "sha512"}, {}
+    ),
+    "VAPI_HMAC_SIGNATURE_HEADER": _hmac_case(
+        {"VAPI_HMAC_SIGNATURE_HEADER": "X-S"}, {"signature_header": "X-S"}, {}
+    ),
+    "VAPI_HMAC_TIMESTAMP_HEADER": _hmac_case(
+        {"VAPI_HMAC_TIMESTAMP_HEADER": "X-T"}, {"timestamp_header": "X-T"}, {}
+    ),
+    "VAPI_HMAC_INCLUDE_TIMESTAMP": _hmac_case(
+        {"VAPI_HMAC_INCLUDE_TIMESTAMP": False}, {"payload": "{body}"}, {}
+    ),
+    "VAPI_HMAC_PAYLOAD_FORMAT": _hmac_case(
+        {"VAPI_HMAC_PAYLOAD_FORMAT": "{timestamp}:{body}"}, {"payload": "{timestamp}:{body}"}, {}
+    ),
+    "VAPI_HMAC_MESSAGE_ID_HEADER": _hmac_case(
+        {
+            "VAPI_HMAC_MESSAGE_ID_HEADER": "svix-id",
+            "VAPI_HMAC_PAYLOAD_FORMAT": "{svix-id}.{timestamp}.{body}",
+        },
+        {"payload": "{svix-id}.{timestamp}.{body}", "extra": {"svix-id": "msg_1"}},
+        {"payload": "{svix-id}.{timestamp}.{body}", "extra": {"webhook-id": "msg_1"}},
+    ),
+    "VAPI_HMAC_SIGNATURE_PREFIX": _hmac_case(
+        {"VAPI_HMAC_SIGNATURE_PREFIX": "v1="}, {"prefix": "v1="}, {}
+    ),
+    "VAPI_HMAC_SIGNATURE_ENCODING": _hmac_case(
+        {"VAPI_HMAC_SIGNATURE_ENCODING": "base64"}, {"encode": "base64"}, {}
+    ),
+    "VAPI_HMAC_SECRET_IS_BASE64": _hmac_case(
+        {"VAPI_HMAC_SECRET": base64.b64encode(b"raw").decode(), "VAPI_HMAC_SECRET_IS_BASE64": True},
+        {"secret": b"raw"},
+        {"secret": base64.b64encode(b"raw")},
+    ),
+    "VAPI_HMAC_TOLERANCE": _hmac_case({"VAPI_HMAC_TOLERANCE": 10}, {"age": 5}, {"age": 60}),
+    "VAPI_HEADERS": (
+        {"VAPI_SECRET": None, "VAPI_HEADERS": {"X-K": "v"}},
+        *_static({"X-K": "v"}, {"X-K": "w"}),
+    ),
+}
+
+
+@pytest.mark.parametrize("key", HONOURED)
+def test_each_auth_key_is_honoured(key: str) -> None:
+    config, good, bad = HONOURED[key]
+    assert key in config
+    app = build(**config)
+    assert send(app, good()) == 200
+    assert send(app, bad()) == 401
+
+
+def test_auth_disabled_is_honoured() -> None:
+    assert send(build(VAPI_AUTH_DISABLED=True), {}) == 200
+
+
+def test_max_content_length_is_honoured() -> None:
+    app = build(VAPI_SECRET="s", VAPI_MAX_CONTENT_LENGTH=len(BODY))
+    assert send(app, {"X-Vapi-Secret": "s"}) == 200
+    assert send(app, {"X-Vapi-Secret": "s"}, body=BODY + b" ") == 413
+
+
+def test_fallback_responses_are_honoured() -> None:
+    vapi = VapiBlueprint()
+
+    @vapi.assistant_request
+    def broken(message: Any) -> Any:
+        raise RuntimeError("down")
+
+    app = Flask("fallback")
+    app.config.update(
+        TESTING=True,
+        VAPI_SECRET="s",
+        VAPI_FALLBACK_RESPONSES={"assistant-request": {"assistantId": "backup"}},
+    )
+    app.register_blueprint(vapi)
+    body = json.dumps({"message": {"type": "assistant-request"}})
+    response = app.test_client().post(
+        "/vapi/webhook", data=body, headers={"X-Vapi-Secret": "s"}, content_type="application/json"
+    )
+    assert response.get_json() == {"assistantId": "backup"}
+
+
+def test_every_documented_key_is_shown_to_be_honoured() -> None:
+    others = {"VAPI_AUTH_DISABLED", "VAPI_MAX_CONTENT_LENGTH", "VAPI_FALLBACK_RESPONSES"}
+    assert set(HONOURED) | others == set(DOCUMENTED_DEFAULTS)
 
 
 @pytest.mark.parametrize(
@@ -231,3 +402,115 @@ def test_valid_fallbacks_are_accepted() -> None:
     assert fallbacks["voice-request"] == b"\x00\x00"
     assert fallbacks["call.endpointing.request"] == {"timeoutSeconds": 2}
     assert fallbacks["assistant-request"]["error"]
+
+
+# -- contradictions and typos fail or speak up at startup ------------------------------------
+
+TOPSECRET = "TOPSECRET-do-not-print"
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        {"VAPI_SECRET": TOPSECRET},
+        {"VAPI_BEARER_TOKEN": TOPSECRET},
+        {"VAPI_HMAC_SECRET": TOPSECRET},
+        {"VAPI_HEADERS": {"X-Api-Key": TOPSECRET}},
+    ],
+)
+def test_auth_disabled_with_a_credential_is_refused(credential: dict[str, Any]) -> None:
+    """Would the credential be checked or not?  Neither guess is safe: registration fails."""
+    app = Flask("contradiction")
+    app.config.update(VAPI_AUTH_DISABLED=True, **credential)
+    with pytest.raises(ConfigurationError) as excinfo:
+        app.register_blueprint(VapiBlueprint())
+    (key,) = credential
+    message = str(excinfo.value)
+    assert message.startswith(f"VAPI_AUTH_DISABLED = True contradicts {key}: ")
+    assert "set VAPI_AUTH_DISABLED = False" in message
+    assert TOPSECRET not in message
+    assert "vapi" not in app.blueprints
+
+
+def test_auth_disabled_without_credentials_still_accepts_requests() -> None:
+    app = build(VAPI_AUTH_DISABLED=True, VAPI_SECRET=None, VAPI_HEADERS={})
+    assert send(app, {}) == 200
+
+
+def typo_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "flask_vapi" and record.levelno == logging.WARNING
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typo", "known"),
+    [
+        ("VAPI_HMAC_TOLERENCE", "VAPI_HMAC_TOLERANCE"),
+        ("VAPI_SECRETS", "VAPI_SECRET"),
+        ("VAPI_Secret", "VAPI_SECRET"),
+        ("VAPI_BEARER_TOKENS", "VAPI_BEARER_TOKEN"),
+        ("VAPI_HEADER", "VAPI_HEADERS"),
+        ("VAPI_HMAC_SECRET_BASE64", "VAPI_HMAC_SECRET_IS_BASE64"),
+        ("VAPI_AUTH_DISABLE", "VAPI_AUTH_DISABLED"),
+        ("VAPI_MAX_CONTENT_LENGHT", "VAPI_MAX_CONTENT_LENGTH"),
+        ("VAPI_FALLBACK_RESPONSE", "VAPI_FALLBACK_RESPONSES"),
+    ],
+)
+def test_a_misspelt_key_is_logged_with_the_closest_known_key(
+    caplog: pytest.LogCaptureFixture, typo: str, known: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="flask_vapi"):
+        build(VAPI_SECRET="s", **{typo: TOPSECRET})
+    assert typo_warnings(caplog) == [
+        f"{typo} is not a flask_vapi setting and is ignored: did you mean {known}?"
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "VAPI_API_KEY",
+        "VAPI_PUBLIC_KEY",
+        "VAPI_PRIVATE_KEY",
+        "VAPI_PHONE_NUMBER_ID",
+        "VAPI_ASSISTANT_ID",
+        "VAPI_ORG_ID",
+        "VAPI_BASE_URL",
+        "VAPI_SERVER_URL",
+        "VAPI_WEBHOOK_SECRET",
+        "VAPI_SECRET_KEY",
+        "VAPI_OLD_SECRET",  # could be another blueprint's VAPI_OLD_ prefix
+    ],
+)
+def test_the_applications_own_keys_are_not_typos(
+    caplog: pytest.LogCaptureFixture, key: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="flask_vapi"):
+        build(VAPI_SECRET="s", **{key: "value"})
+    assert typo_warnings(caplog) == []
+
+
+@pytest.mark.parametrize("sales_first", [True, False])
+def test_keys_of_another_blueprints_prefix_are_not_typos(
+    caplog: pytest.LogCaptureFixture, sales_first: bool
+) -> None:
+    app = Flask("two")
+    app.config.update(
+        TESTING=True,
+        VAPI_SECRET="support",
+        VAPI_SALES_BEARER_TOKEN="sales",
+        VAPI_SALES_MAX_CONTENT_LENGTH=1000,
+        VAPI_SALES_HMAC_TOLERENCE=10,
+    )
+    sales = VapiBlueprint("sales", url_prefix="/sales", config_prefix="VAPI_SALES_")
+    blueprints = [VapiBlueprint(), sales]
+    with caplog.at_level(logging.WARNING, logger="flask_vapi"):
+        for blueprint in reversed(blueprints) if sales_first else blueprints:
+            app.register_blueprint(blueprint)
+    assert typo_warnings(caplog) == [
+        "VAPI_SALES_HMAC_TOLERENCE is not a flask_vapi setting and is ignored: "
+        "did you mean VAPI_SALES_HMAC_TOLERANCE?"
+    ]

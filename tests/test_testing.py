@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 from pathlib import Path
@@ -176,6 +177,35 @@ def test_sign_reads_an_app_or_a_mapping_with_a_prefix() -> None:
     assert sign(BODY, {"OTHER_SECRET": "o"}, prefix="OTHER_") == {"X-Vapi-Secret": "o"}
 
 
+def test_sign_and_the_client_sign_with_the_registered_settings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The webhook verifies with the settings of registration: so does the test kit."""
+    app = build_app(VAPI_SECRET=None, VAPI_HMAC_SECRET="registered-key")
+    app.config["VAPI_HMAC_SECRET"] = "changed-key"
+    with caplog.at_level(logging.WARNING, logger="flask_vapi"):
+        headers = sign(BODY, app, timestamp=1_700_000_000)
+        response = app.test_client().send_message("hang")
+    expected = hmac.new(b"registered-key", b"1700000000." + BODY, hashlib.sha256).hexdigest()
+    assert headers["x-signature"] == expected
+    assert response.status_code == 200
+    warning = (
+        "VAPI_HMAC_SECRET changed after the 'vapi' blueprint was registered: its webhook "
+        "verifies, and the test kit signs, with the registered value. Change app.config "
+        "before register_blueprint()."
+    )
+    assert [record.getMessage() for record in caplog.records] == [warning, warning]
+    assert "registered-key" not in caplog.text
+    assert "changed-key" not in caplog.text
+
+
+def test_sign_is_quiet_while_the_config_is_unchanged(caplog: pytest.LogCaptureFixture) -> None:
+    app = build_app()
+    with caplog.at_level(logging.DEBUG, logger="flask_vapi"):
+        assert sign(BODY, app) == {"X-Vapi-Secret": SECRET}
+    assert caplog.records == []
+
+
 def test_sign_uses_the_first_of_rotated_credentials() -> None:
     assert sign(BODY, {"VAPI_BEARER_TOKEN": ["new", "old"]}) == {"Authorization": "Bearer new"}
 
@@ -335,7 +365,7 @@ def test_nested_blueprint_app_root_and_server_name_sign_the_right_url() -> None:
         SERVER_NAME="clinic.example.com",
         PREFERRED_URL_SCHEME="https",
         VAPI_HMAC_SECRET="key",
-        VAPI_HMAC_PAYLOAD_FORMAT="{url}|{body}",
+        VAPI_HMAC_PAYLOAD_FORMAT="{timestamp}|{url}|{body}",
     )
     app.register_blueprint(parent)
     client = VapiClient(app)
@@ -487,7 +517,9 @@ def test_vapi_sign_signs_for_the_webhook_url(pytester: pytest.Pytester) -> None:
         def app():
             app = Flask("hmac")
             app.config.update(
-                TESTING=True, VAPI_HMAC_SECRET="k", VAPI_HMAC_PAYLOAD_FORMAT="{url}|{body}"
+                TESTING=True,
+                VAPI_HMAC_SECRET="k",
+                VAPI_HMAC_PAYLOAD_FORMAT="{timestamp}|{url}|{body}",
             )
             app.register_blueprint(VapiBlueprint(url_prefix="/hooks"))
             return app

@@ -18,6 +18,7 @@ from flask_vapi import (
     current_message,
     current_tool_call,
 )
+from flask_vapi.errors import ConfigurationError
 from flask_vapi.payloads import make_function_call, make_tool_calls, tool_call_id
 
 
@@ -233,7 +234,7 @@ def test_second_handler_for_a_tool_raises(vapi: VapiBlueprint) -> None:
     @vapi.tool("dup")
     def first() -> None: ...
 
-    with pytest.raises(ValueError, match="tool 'dup' is already registered"):
+    with pytest.raises(ConfigurationError, match="tool 'dup' is already registered"):
 
         @vapi.tool("dup")
         def second() -> None: ...

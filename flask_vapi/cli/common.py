@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app, request
 from werkzeug.test import TestResponse
 
+from .. import auth
 from ..locate import webhook_path
 
 if TYPE_CHECKING:
@@ -43,10 +44,7 @@ def webhook_url(base: str, path: str, option: str) -> str:
 def auth_headers(app: Flask, blueprint: VapiBlueprint, body: bytes, url: str) -> dict[str, str]:
     """The headers Vapi would send with ``body`` to ``url``, from the authenticators the
     blueprint was registered with (every configured mode, each with its first credential)."""
-    headers: dict[str, str] = {}
-    for authenticator in blueprint.settings_for(app).authenticators:
-        headers.update(authenticator.sign(body, method="POST", url=url))
-    return headers
+    return auth.sign_headers(blueprint.settings_for(app).authenticators, body, url=url)
 
 
 def post_in_process(

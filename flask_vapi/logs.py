@@ -1,0 +1,75 @@
+"""The ``flask_vapi`` logger: bounded values, and capabilities redacted from every line."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Flask
+
+#: Every line flask_vapi logs goes to this logger.
+logger = logging.getLogger("flask_vapi")
+
+#: The longest value (tool name, field error, exception text) a log line quotes in full.
+MAX_VALUE = 200
+
+# Vapi's Live Call Control and listen URLs are capabilities: whoever reads one can steer or
+# hear the call. They end in /control or /listen (protocol notes, section 11).
+_CAPABILITY_URL = re.compile(r"(?:https?|wss?)://[^\s\"'<>]+?/(?:control|listen)\b[^\s\"'<>]*")
+_REDACTED_URL = "<redacted capability URL>"
+_REDACTED = "<redacted>"
+
+_secrets: set[str] = set()
+
+
+def short(value: Any, limit: int = MAX_VALUE) -> str:
+    """``str(value)`` cut to ``limit`` characters, saying how much was cut."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def quoted(value: Any, limit: int = MAX_VALUE) -> str:
+    """``repr(value)`` of a string, cut like :func:`short`."""
+    return short(repr(value), limit + 2)
+
+
+def redact(text: str) -> str:
+    """``text`` without control/listen URLs and without any registered secret."""
+    if "://" in text:
+        text = _CAPABILITY_URL.sub(_REDACTED_URL, text)
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def add_secrets(values: Any) -> None:
+    """Never log these strings (the configured credentials; called at registration)."""
+    for value in values:
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if len(text) >= 4:  # shorter ones would redact ordinary words
+            _secrets.add(text)
+
+
+def wants_traceback(app: Flask) -> bool:
+    """Log tracebacks when debugging: ``app.debug``, or the logger at DEBUG."""
+    return app.debug or logger.isEnabledFor(logging.DEBUG)
+
+
+class _RedactingFilter(logging.Filter):
+    """Applies :func:`redact` to the message and traceback of every record of the logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+logger.addFilter(_RedactingFilter())

@@ -1,0 +1,105 @@
+"""Every ``VAPI_*`` key read and checked once, when a blueprint is registered: ``Settings``."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from .. import auth
+from .schema import DEFAULTS, ConfigSchema, defaults, load_authenticators
+
+__all__ = [
+    "DEFAULTS",
+    "TYPO_CUTOFF",
+    "ConfigSchema",
+    "Settings",
+    "defaults",
+    "load_authenticators",
+    "unknown_keys",
+]
+
+logger = logging.getLogger("flask_vapi")
+
+#: How close (difflib ratio) an unknown ``VAPI_*`` key must be to a known one to be a typo.
+TYPO_CUTOFF = 0.8
+
+
+def unknown_keys(
+    config: Mapping[str, Any], prefix: str, others: tuple[str, ...] = ()
+) -> Iterator[tuple[str, str]]:
+    """``(key, closest known key)`` for each ``{prefix}*`` key that looks like a typo.
+
+    A key is a typo when it is not known but close to a known one (difflib ratio of at
+    least :data:`TYPO_CUTOFF`, ignoring case), so that the application's own keys
+    (``VAPI_API_KEY``, ``VAPI_ASSISTANT_ID``, ...) pass.  Keys of the ``others`` prefixes
+    (other blueprints'), and ``{prefix}<anything>_<known key>`` (a prefix not registered
+    yet), are not this prefix's.
+    """
+    known = list(DEFAULTS)
+    for key in config:
+        if not isinstance(key, str) or not key.startswith(prefix) or key.startswith(others):
+            continue
+        rest = key[len(prefix) :]
+        if rest in DEFAULTS or any(rest.endswith("_" + name) for name in known):
+            continue
+        close = difflib.get_close_matches(rest.upper(), known, n=1, cutoff=TYPO_CUTOFF)
+        if close:
+            yield key, prefix + close[0]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A blueprint's settings for one app, checked at registration."""
+
+    authenticators: tuple[auth.Authenticator, ...]
+    auth_disabled: bool
+    max_content_length: int
+    #: Wire type -> the response sent when that type's responder fails.
+    fallbacks: Mapping[str, Any]
+    #: Whether an authenticator reads the request URL (building it costs ~10 µs).
+    needs_url: bool = False
+    #: The config prefix the settings were read with.
+    prefix: str = "VAPI_"
+    #: ``{prefix}*`` key -> value as registered (hidden: it holds credentials).
+    registered: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_app(cls, app: Flask, prefix: str) -> Settings:
+        """Fill in defaults (``setdefault``), check every ``{prefix}*`` key, log typos."""
+        for key, default in defaults():
+            app.config.setdefault(prefix + key, default)
+        others = tuple(
+            settings.prefix
+            for settings in app.extensions.get("vapi", {}).values()
+            if settings.prefix != prefix and settings.prefix.startswith(prefix)
+        )
+        for key, known in unknown_keys(app.config, prefix, others):
+            logger.warning(
+                "%s is not a flask_vapi setting and is ignored: did you mean %s?", key, known
+            )
+        checked = ConfigSchema(prefix).check(app.config)
+        if checked["AUTH_DISABLED"] and not (app.debug or app.testing):
+            logger.warning(
+                "%sAUTH_DISABLED is set: the Vapi webhook accepts unauthenticated requests.",
+                prefix,
+            )
+        authenticators: tuple[auth.Authenticator, ...] = checked["authenticators"]
+        return cls(
+            authenticators=authenticators,
+            auth_disabled=checked["AUTH_DISABLED"],
+            max_content_length=checked["MAX_CONTENT_LENGTH"],
+            fallbacks=checked["FALLBACK_RESPONSES"],
+            needs_url=any(authenticator.needs_url for authenticator in authenticators),
+            prefix=prefix,
+            registered={prefix + key: copy.deepcopy(app.config[prefix + key]) for key in DEFAULTS},
+        )
+
+    def changed_keys(self, config: Mapping[str, Any]) -> list[str]:
+        """The ``{prefix}*`` keys whose value in ``config`` differs from the registered one."""
+        return [key for key, value in self.registered.items() if config.get(key) != value]
