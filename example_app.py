@@ -292,7 +292,7 @@ def record_end_of_call_report(sender: Flask, message: EndOfCallReport, **extra: 
     call = message.call
     if call is None or not call.id:
         return
-    cost = message.cost if isinstance(message.cost, (int, float)) else call.cost
+    cost = message.cost if message.cost is not None else call.cost
     db = get_db()
     with db:  # the report is the final word on a call: it replaces the row
         db.execute(
@@ -303,11 +303,11 @@ def record_end_of_call_report(sender: Flask, message: EndOfCallReport, **extra: 
                 call.id,
                 caller_number(message),
                 message.ended_reason,
-                message.analysis.summary if message.analysis else None,
-                message.artifact.transcript if message.artifact else None,
+                message.summary,
+                message.transcript,
                 cost,
-                text_or_none(message.started_at),
-                text_or_none(message.ended_at),
+                iso_or_none(message.started_at),
+                iso_or_none(message.ended_at),
                 utcnow(),
             ),
         )
@@ -337,8 +337,10 @@ def record_status_update(sender: Flask, message: StatusUpdate, **extra: Any) -> 
         )
 
 
-def text_or_none(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) else None
+def iso_or_none(value: Optional[dt.datetime]) -> Optional[str]:
+    if value is None:
+        return None
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- the application -------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         super().register(app, options)
         app.extensions.setdefault("vapi", {})[self.name] = settings
         for authenticator in settings.authenticators:
-            logs.add_secrets(_credentials(authenticator))
+            logs.add_secrets(authenticator.credentials)
 
     def _add_webhook_rule(self, state: BlueprintSetupState) -> None:
         # A rule without methods matches every method (Werkzeug would otherwise answer
@@ -172,14 +172,6 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         if rejection.status == 405:
             response.headers["Allow"] = "POST"
         return response
-
-
-def _credentials(authenticator: auth.Authenticator) -> list[bytes]:
-    """The secret values of an authenticator, never to be logged."""
-    values = [*getattr(authenticator, "secrets", ()), *getattr(authenticator, "tokens", ())]
-    for _, allowed in getattr(authenticator, "required", ()):
-        values.extend(allowed)
-    return values
 
 
 def _too_large(limit: int) -> errors.Rejection:

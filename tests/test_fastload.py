@@ -125,7 +125,9 @@ def test_fast_path_is_actually_taken() -> None:
     payload = p.make_status_update(status="ended", ended_reason="customer-ended-call")
     assert models.StatusUpdate._plan is not None
     values = fastload.load_plain(models.StatusUpdate._plan, payload)
-    assert values == {"status": "ended", "ended_reason": "customer-ended-call"}
+    assert values is not None
+    present = {name: value for name, value in values.items() if value is not None}
+    assert present == {"status": "ended", "ended_reason": "customer-ended-call"}
 
 
 class WithValidator(Schema):

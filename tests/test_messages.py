@@ -292,8 +292,8 @@ def test_lazy_attributes_are_loaded_once() -> None:
 
 
 def test_tool_call_arguments_as_string_or_object() -> None:
-    as_object = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1})))
-    as_string = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1}), arguments_as="string"))
+    as_object = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1}), arguments_as="object"))
+    as_string = models.ToolCalls.load(p.make_tool_calls(("f", {"a": 1})))
     assert as_object.tool_calls[0].arguments == {"a": 1}
     assert as_string.tool_calls[0].arguments == {"a": 1}
 

@@ -153,9 +153,9 @@ def test_defaults_are_schema_valid(assert_valid: Check, wire_type: str, timestam
 
 
 VARIATIONS: dict[str, Callable[[], dict[str, Any]]] = {
-    "tool-calls string args": lambda: p.make_tool_calls(arguments_as="string"),
+    "tool-calls object args": lambda: p.make_tool_calls(arguments_as="object"),
     "tool-calls 5 calls": lambda: p.make_tool_calls(*FIVE_CALLS),
-    "tool-calls 5 calls string": lambda: p.make_tool_calls(*FIVE_CALLS, arguments_as="string"),
+    "tool-calls 5 calls object": lambda: p.make_tool_calls(*FIVE_CALLS, arguments_as="object"),
     "tool-calls explicit id": lambda: p.make_tool_calls(("transferCall", {}, "call_abc")),
     "status ended": lambda: p.make_status_update(status="ended"),
     "status ended iso": lambda: p.make_status_update(status="ended", timestamp_as="iso"),
@@ -184,6 +184,7 @@ VARIATIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "model-output tool-call chunk": lambda: p.make_model_output(
         output={"toolCalls": [{"id": p.tool_call_id(0)}]}
     ),
+    "model-output string token": lambda: p.make_model_output(output_as="string"),
     "assistant version": lambda: p.make_hang(assistant_version="v3"),
     "explicit history": lambda: p.make_conversation_update(
         messages=p.make_end_of_call_report(messages=12)["artifact"]["messages"]
@@ -529,14 +530,13 @@ def test_explicit_history_is_copied_and_converted() -> None:
     assert items == original
 
 
-def test_thousand_messages_are_fast() -> None:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        message = p.make_end_of_call_report(messages=1000)
-        best = min(best, time.perf_counter() - start)
-    assert len(message["artifact"]["messages"]) == 1000
-    assert best < 0.05, f"1000 messages took {best * 1000:.1f} ms"
+def test_thousand_messages() -> None:
+    # No timing threshold here (tests have none): the benchmarks measure speed.
+    message = p.make_end_of_call_report(messages=1000)
+    artifact = message["artifact"]
+    assert len(artifact["messages"]) == len(artifact["messagesOpenAIFormatted"]) == 1000
+    ids = [item["toolCalls"][0]["id"] for item in artifact["messages"] if "toolCalls" in item]
+    assert len(ids) == len(set(ids)) > 100
 
 
 # --------------------------------------------------------------------------- tool calls
@@ -547,7 +547,9 @@ def test_tool_calls_default() -> None:
     [call] = message["toolCallList"]
     [tool] = message["toolWithToolCallList"]
     assert call["function"]["name"] == "bookAppointment"
-    assert isinstance(call["function"]["arguments"], dict)
+    arguments = call["function"]["arguments"]
+    assert isinstance(arguments, str)  # JSON-encoded, as the current spec types it
+    assert json.loads(arguments)["patientName"] == "Maria Gonzalez"
     assert call["id"] == p.tool_call_id(0)
     assert call["id"].startswith("call_") and len(call["id"]) == 29
     assert tool["toolCall"] == call and tool["toolCall"] is not call
@@ -555,7 +557,7 @@ def test_tool_calls_default() -> None:
     assert tool["function"]["name"] == "bookAppointment"
     parameters = tool["function"]["parameters"]
     assert parameters["type"] == "object"
-    assert set(parameters["properties"]) == set(call["function"]["arguments"])
+    assert set(parameters["properties"]) == set(json.loads(arguments))
     pending = message["artifact"]["messages"][-1]
     assert pending["role"] == "tool_calls"
     assert pending["toolCalls"][0]["id"] == call["id"]
@@ -564,9 +566,7 @@ def test_tool_calls_default() -> None:
 def test_tool_calls_ids_echo_and_argument_forms() -> None:
     arguments = {"doctor": "Dr. Patel", "slots": [1, 2], "urgent": False, "fee": 12.5}
     message = p.make_tool_calls(
-        ("checkAvailability", arguments, "call_given"),
-        ("bookAppointment", {"time": "10:30"}),
-        arguments_as="string",
+        ("checkAvailability", arguments, "call_given"), ("bookAppointment", {"time": "10:30"})
     )
     ids = [call["id"] for call in message["toolCallList"]]
     assert ids == ["call_given", p.tool_call_id(1)]
@@ -599,6 +599,31 @@ def test_tool_calls_rejects_bad_input() -> None:
         p.make_tool_calls(("lonely",))  # type: ignore[arg-type]
 
 
+def test_tool_calls_object_arguments_on_request() -> None:
+    arguments = {"doctor": "Dr. Patel", "slots": [1, 2]}
+    message = p.make_tool_calls(("checkAvailability", arguments), arguments_as="object")
+    listed = message["toolCallList"][0]["function"]["arguments"]
+    embedded = message["toolWithToolCallList"][0]["toolCall"]["function"]["arguments"]
+    assert listed == embedded == arguments
+    # The history keeps the OpenAI form: a JSON string, whatever the request carries.
+    pending = message["artifact"]["messages"][-1]["toolCalls"][0]["function"]["arguments"]
+    assert json.loads(pending) == arguments
+
+
+# --------------------------------------------------------------------------- model output
+
+
+def test_model_output_is_an_object_by_default() -> None:
+    message = p.make_model_output(output="Hello ")
+    assert message["output"] == {"role": "assistant", "content": "Hello "}
+    assert p.make_model_output(output="Hello ", output_as="string")["output"] == "Hello "
+    chunk = {"toolCalls": [{"id": "call_1"}]}
+    assert p.make_model_output(output=chunk)["output"] == chunk
+    assert p.make_model_output(output=chunk, output_as="string")["output"] == chunk
+    with pytest.raises(ValueError, match="output_as"):
+        p.make_model_output(output_as="bytes")
+
+
 # --------------------------------------------------------------------------- independence
 
 
@@ -624,7 +649,7 @@ def test_returned_dicts_are_independent(wire_type: str) -> None:
 
 def test_tool_call_arguments_are_not_shared() -> None:
     arguments: dict[str, Any] = {"doctor": "Dr. Patel", "nested": {"a": 1}}
-    message = p.make_tool_calls(("checkAvailability", arguments))
+    message = p.make_tool_calls(("checkAvailability", arguments), arguments_as="object")
     listed = message["toolCallList"][0]["function"]["arguments"]
     embedded = message["toolWithToolCallList"][0]["toolCall"]["function"]["arguments"]
     assert listed == embedded == arguments

@@ -51,6 +51,11 @@ class Authenticator(Protocol):
     @property
     def needs_url(self) -> bool: ...
 
+    @property
+    def credentials(self) -> tuple[bytes, ...]:
+        """Every secret value this mode accepts (never logged: see :mod:`flask_vapi.logs`)."""
+        ...
+
     def verify(self, request: AuthRequest, now: float) -> str | None: ...
 
 
@@ -109,6 +114,11 @@ class SecretAuth:
     needs_url: ClassVar[bool] = False
     secrets: tuple[bytes, ...] = field(repr=False)
 
+    @property
+    def credentials(self) -> tuple[bytes, ...]:
+        """The accepted secrets."""
+        return self.secrets
+
     def verify(self, request: AuthRequest, now: float) -> str | None:
         """``None`` if ``X-Vapi-Secret`` is one of the secrets, else why not."""
         return _check_header(request.headers, SECRET_HEADER, self.secrets)
@@ -123,6 +133,11 @@ class BearerAuth:
     tokens: tuple[bytes, ...] = field(repr=False)
     header: str = "Authorization"
     prefix_enabled: bool = True
+
+    @property
+    def credentials(self) -> tuple[bytes, ...]:
+        """The accepted tokens."""
+        return self.tokens
 
     def verify(self, request: AuthRequest, now: float) -> str | None:
         """``None`` if the header carries one of the tokens, else why not."""
@@ -149,6 +164,11 @@ class HeadersAuth:
 
     def __repr__(self) -> str:
         return f"HeadersAuth(headers={[name for name, _ in self.required]!r})"
+
+    @property
+    def credentials(self) -> tuple[bytes, ...]:
+        """Every accepted header value."""
+        return tuple(value for _, allowed in self.required for value in allowed)
 
     def verify(self, request: AuthRequest, now: float) -> str | None:
         """``None`` if every header has one of its values, else the first problem."""
@@ -178,6 +198,11 @@ class HmacAuth:
     signature_prefix: str = ""
     signature_encoding: str = "hex"
     tolerance: Optional[float] = 300
+
+    @property
+    def credentials(self) -> tuple[bytes, ...]:
+        """The HMAC keys."""
+        return self.secrets
 
     @property
     def needs_url(self) -> bool:

@@ -157,7 +157,10 @@ def _print_step(
         click.echo(f"    says     {message['role']}: {message['transcript']}")
     for call in message.get("toolCallList", ()):
         function = call["function"]
-        arguments = json.dumps(function["arguments"], ensure_ascii=False)
+        arguments = function["arguments"]
+        if isinstance(arguments, str):  # JSON-encoded, as Vapi sends it
+            arguments = json.loads(arguments)
+        arguments = json.dumps(arguments, ensure_ascii=False)
         text = _line(function["name"] + f"({arguments})", full)
         click.echo(f"    calls    {text}")
     names = [record.name for record in sent]

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from marshmallow import ValidationError, fields
 
-from .base import AnyValue, VapiObject, field, many, one, raw
+from .base import AnyValue, Lazy, VapiObject, field, many, one, raw
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -29,6 +29,14 @@ def _datetime() -> fields.DateTime:
     return fields.DateTime()
 
 
+def moment(data_key: str | None = None) -> Lazy[datetime]:
+    """A timestamp (epoch milliseconds or ISO-8601), parsed to a ``datetime`` when first read.
+
+    Lazy rather than a ``DateTime`` field: it keeps its model on the fast path.
+    """
+    return Lazy(parse_timestamp, data_key)
+
+
 class Customer(VapiObject):
     """The caller or callee (``CreateCustomerDTO``)."""
 
@@ -38,11 +46,15 @@ class Customer(VapiObject):
     external_id: Optional[str] = field(fields.String())
     sip_uri: Optional[str] = field(fields.String())
     extension: Optional[str] = field(fields.String())
+    number_e164_check_enabled: Optional[bool] = field(fields.Boolean())
+    assistant_overrides = raw()
+    squad_overrides = raw()
 
 
 class PhoneNumber(VapiObject):
     """The Vapi phone number a call came in or went out on."""
 
+    #: The phone number's id (sent on the numbers of real calls).
     id: Optional[str] = field(fields.String())
     provider: Optional[str] = field(fields.String())
     number: Optional[str] = field(fields.String())
@@ -51,11 +63,27 @@ class PhoneNumber(VapiObject):
     squad_id: Optional[str] = field(fields.String())
     workflow_id: Optional[str] = field(fields.String())
     server = raw()
+    #: The organization the number belongs to (sent on the numbers of real calls).
+    org_id: Optional[str] = field(fields.String())
+    #: ``active``, ``activating`` or ``blocked`` (sent on the numbers of real calls).
+    status: Optional[str] = field(fields.String())
+    sip_uri: Optional[str] = field(fields.String())
+    credential_id: Optional[str] = field(fields.String())
+    twilio_account_sid: Optional[str] = field(fields.String())
+    sms_enabled: Optional[bool] = field(fields.Boolean())
+    number_e164_check_enabled: Optional[bool] = field(fields.Boolean())
+    #: When the number was created (sent on the numbers of real calls).
+    created_at = moment()
+    #: When the number was last updated (sent on the numbers of real calls).
+    updated_at = moment()
+    fallback_destination = raw()
+    hooks = raw()
 
 
 class Assistant(VapiObject):
     """An assistant configuration (``CreateAssistantDTO``); the large parts stay in ``raw``."""
 
+    #: The id of a saved assistant (absent for transient assistants).
     id: Optional[str] = field(fields.String())
     name: Optional[str] = field(fields.String())
     first_message: Optional[str] = field(fields.String())
@@ -64,8 +92,18 @@ class Assistant(VapiObject):
     transcriber = raw()
     server = raw()
     server_messages = raw()
+    #: The values of the prompt's template variables (``{{name}}``), after a handoff too.
     variable_values = raw()
     metadata = raw()
+    first_message_mode: Optional[str] = field(fields.String())
+    max_duration_seconds: Optional[float] = field(fields.Float())
+    voicemail_message: Optional[str] = field(fields.String())
+    end_call_message: Optional[str] = field(fields.String())
+    end_call_phrases = raw()
+    client_messages = raw()
+    analysis_plan = raw()
+    artifact_plan = raw()
+    hooks = raw()
 
 
 class HistoryMessage(VapiObject):
@@ -87,14 +125,25 @@ class HistoryMessage(VapiObject):
     tool_call_id: Optional[str] = field(fields.String())
     tool_calls = raw()
     metadata = raw()
+    is_filtered: Optional[bool] = field(fields.Boolean())
+    detected_threats = raw()
+    original_message: Optional[str] = field(fields.String())
+    speaker_label: Optional[str] = field(fields.String())
+    assistant_name: Optional[str] = field(fields.String())
+    assistant_id: Optional[str] = field(fields.String())
+    warnings = raw()
 
 
 class OpenAIMessage(VapiObject):
     """One item of the history in OpenAI chat format (``messagesOpenAIFormatted``)."""
 
+    #: ``assistant``, ``function``, ``user``, ``system`` or ``tool``.
     role: str = field(fields.String(required=True))
+    #: The text of the message (``""`` for a turn that only calls tools).
     content: Optional[Any] = field(AnyValue())
+    #: The tool calls of an assistant turn, in OpenAI's format (arguments as JSON strings).
     tool_calls = raw(data_key="tool_calls")
+    #: The tool call a ``tool`` message answers.
     tool_call_id = raw(data_key="tool_call_id")
 
 
@@ -128,11 +177,25 @@ class Artifact(VapiObject):
     variable_values = raw()
     performance_metrics = raw()
     structured_outputs = raw()
+    video_recording_start_delay_seconds: Optional[float] = field(fields.Float())
+    presigned_mono_url: Optional[str] = field(fields.String())
+    presigned_stereo_url: Optional[str] = field(fields.String())
+    presigned_video_url: Optional[str] = field(fields.String())
+    presigned_assistant_url: Optional[str] = field(fields.String())
+    presigned_customer_url: Optional[str] = field(fields.String())
+    presigned_pcap_url: Optional[str] = field(fields.String())
+    presigned_log_url: Optional[str] = field(fields.String())
+    presigned_urls_expires_at = moment()
+    assistant_activations = raw()
+    skipped_structured_outputs = raw()
+    scorecards = raw()
+    structured_outputs_last_updated_at = moment()
 
 
 class TransferDestination(VapiObject):
     """Where a call is (or should be) transferred: a number, a SIP URI or an assistant."""
 
+    #: ``number``, ``sip`` or ``assistant``.
     type: str = field(fields.String(required=True))
     number: Optional[str] = field(fields.String())
     extension: Optional[str] = field(fields.String())
@@ -142,6 +205,9 @@ class TransferDestination(VapiObject):
     description: Optional[str] = field(fields.String())
     message = raw()
     transfer_plan = raw()
+    transfer_mode: Optional[str] = field(fields.String())
+    number_e164_check_enabled: Optional[bool] = field(fields.Boolean())
+    sip_headers = raw()
 
 
 class Call(VapiObject):
@@ -177,6 +243,20 @@ class Call(VapiObject):
     monitor = raw()
     costs = raw()
     transport = raw()
+    ended_message: Optional[str] = field(fields.String())
+    assistant_version: Optional[str] = field(fields.String())
+    #: The squad version the call used (in Vapi's Python SDK 3.0, not yet in the spec).
+    squad_version: Optional[str] = field(fields.String())
+    #: The conversation history (``artifact.messages`` is the current place to read it).
+    messages = many(HistoryMessage)
+    cost_breakdown = raw()
+    compliance = raw()
+    squad = raw()
+    squad_overrides = raw()
+    workflow = raw()
+    workflow_overrides = raw()
+    schedule_plan = raw()
+    artifact_plan = raw()
 
 
 class Chat(VapiObject):
@@ -194,6 +274,12 @@ class Chat(VapiObject):
     input = raw()
     messages = raw()
     output = raw()
+    cost: Optional[float] = field(fields.Float())
+    costs = raw()
+    stream: Optional[bool] = field(fields.Boolean())
+    assistant = one(Assistant)
+    assistant_overrides = raw()
+    squad = raw()
 
 
 class Session(VapiObject):
@@ -213,18 +299,32 @@ class Session(VapiObject):
     customer = one(Customer)
     messages = raw()
     artifact = one(Artifact)
+    cost: Optional[float] = field(fields.Float())
+    costs = raw()
+    phone_number = one(PhoneNumber)
+    assistant = one(Assistant)
+    assistant_overrides = raw()
+    squad = raw()
 
 
 class CampaignContact(VapiObject):
     """The contact a campaign is about to dial (``campaign.predial``)."""
 
+    #: The contact's id.
     id: Optional[str] = field(fields.String())
+    #: The campaign the contact belongs to.
     campaign_id: Optional[str] = field(fields.String())
+    #: The organization the campaign belongs to.
     org_id: Optional[str] = field(fields.String())
+    #: The saved customer the contact refers to, if any.
     customer_id: Optional[str] = field(fields.String())
+    #: The number to dial.
     number: Optional[str] = field(fields.String())
+    #: The contact's name.
     name: Optional[str] = field(fields.String())
+    #: When the contact was added to the campaign.
     created_at: Optional[datetime] = field(_datetime())
+    #: Assistant overrides for this contact's call (template variables, ...).
     assistant_overrides = raw()
     squad_overrides = raw()
 
@@ -232,7 +332,9 @@ class CampaignContact(VapiObject):
 class ArtifactUpload(VapiObject):
     """One artifact written to your storage (``call.artifact.upload``)."""
 
+    #: ``end-of-call-report``, ``recording-mono``, ``recording-stereo``, ``log``, ``pcap``, ...
     type: str = field(fields.String(required=True))
+    #: Whether the upload succeeded.
     success: Optional[bool] = field(fields.Boolean())
 
 
@@ -282,9 +384,17 @@ class ToolWithToolCall(VapiObject):
     """A tool call together with the tool's configuration (``toolWithToolCallList``)."""
 
     type: Optional[str] = field(fields.String())
+    #: The call of this tool (the same item as in ``toolCallList``).
     tool_call = one(ToolCall)
     function = raw()
     server = raw()
     messages = raw()
+    #: The tool's configuration on ``ghl`` and ``make`` tools.
     metadata = raw()
     is_async = raw(data_key="async")
+    #: The tool's name, on tool types that have no ``function`` (``bash``, ``computer``, ...).
+    name: Optional[str] = field(fields.String())
+    sub_type: Optional[str] = field(fields.String())
+    parameters = raw()
+    variable_extraction_plan = raw()
+    rejection_plan = raw()

@@ -23,9 +23,11 @@ from .common import (
     ToolCall,
     ToolWithToolCall,
     TransferDestination,
+    moment,
     parse_arguments,
     parse_timestamp,
 )
+from .derived import derived, first
 
 
 class Message(VapiObject):
@@ -71,12 +73,69 @@ class EndOfCallReport(Message):
     ended_reason: str = field(fields.String(required=True))
     artifact = one(Artifact, required=True)
     analysis = one(Analysis, required=True)
-    cost = raw()
+    cost: Optional[float] = field(fields.Float())
     costs = raw()
     destination = one(TransferDestination)
-    started_at = raw()
-    ended_at = raw()
+    started_at = moment()
+    ended_at = moment()
     compliance = raw()
+    # Top-level durations: in real reports, not in the spec (see the derived attributes below).
+    _duration_ms: Optional[float] = field(fields.Float(), "durationMs")
+    _duration_seconds: Optional[float] = field(fields.Float(), "durationSeconds")
+    _duration_minutes: Optional[float] = field(fields.Float(), "durationMinutes")
+    # Top-level copies of reports from before 2025 (now in ``artifact`` and ``analysis``).
+    _summary: Optional[str] = field(fields.String(), "summary")
+    _transcript: Optional[str] = field(fields.String(), "transcript")
+    _recording_url: Optional[str] = field(fields.String(), "recordingUrl")
+    _stereo_recording_url: Optional[str] = field(fields.String(), "stereoRecordingUrl")
+    _messages = many(HistoryMessage, "messages")
+
+    @derived("durationSeconds, else durationMs / 1000, else endedAt - startedAt")
+    def duration_seconds(self) -> Optional[float]:
+        """How long the call lasted, in seconds."""
+        if self._duration_seconds is None and self._duration_ms is not None:
+            return self._duration_ms / 1000
+        started, ended = self.started_at, self.ended_at
+        delta = (ended - started).total_seconds() if started and ended else None
+        return first(self._duration_seconds, delta)
+
+    @derived("durationMs, else duration_seconds * 1000")
+    def duration_ms(self) -> Optional[float]:
+        """How long the call lasted, in milliseconds."""
+        seconds = self.duration_seconds
+        return first(self._duration_ms, None if seconds is None else seconds * 1000)
+
+    @derived("durationMinutes, else duration_seconds / 60")
+    def duration_minutes(self) -> Optional[float]:
+        """How long the call lasted, in minutes (the unit Vapi bills)."""
+        seconds = self.duration_seconds
+        return first(self._duration_minutes, None if seconds is None else seconds / 60)
+
+    @derived("analysis.summary, else summary (before 2025)")
+    def summary(self) -> Optional[str]:
+        """The summary of the call written by the analysis model."""
+        return first(self.analysis.summary if self.analysis else None, self._summary)
+
+    @derived("artifact.transcript, else transcript (before 2025)")
+    def transcript(self) -> Optional[str]:
+        """The transcript of the call, one ``AI: ...`` / ``User: ...`` line per turn."""
+        return first(self.artifact.transcript if self.artifact else None, self._transcript)
+
+    @derived("artifact.recordingUrl, else recordingUrl (before 2025)")
+    def recording_url(self) -> Optional[str]:
+        """The URL of the mono recording of the call."""
+        return first(self.artifact.recording_url if self.artifact else None, self._recording_url)
+
+    @derived("artifact.stereoRecordingUrl, else stereoRecordingUrl (before 2025)")
+    def stereo_recording_url(self) -> Optional[str]:
+        """The URL of the stereo recording (assistant and customer on separate channels)."""
+        url = self.artifact.stereo_recording_url if self.artifact else None
+        return first(url, self._stereo_recording_url)
+
+    @derived("artifact.messages, else messages (before 2025)")
+    def messages(self) -> Optional[list[HistoryMessage]]:
+        """The conversation history of the call."""
+        return first(self.artifact.messages if self.artifact else None, self._messages)
 
 
 class HandoffDestinationRequest(Message):
@@ -100,7 +159,7 @@ class ModelOutput(Message):
     """``model-output``: a token (or tool-call chunk) streamed by the model."""
 
     output: Any = field(fields.Raw(required=True, allow_none=True))
-    turn_id = raw()
+    turn_id: Optional[str] = field(fields.String())
 
 
 class PhoneCallControl(Message):
@@ -115,7 +174,7 @@ class SpeechUpdate(Message):
 
     status: str = field(fields.String(required=True))
     role: str = field(fields.String(required=True))
-    turn = raw()
+    turn: Optional[float] = field(fields.Float())
 
 
 class StatusUpdate(Message):
@@ -126,8 +185,8 @@ class StatusUpdate(Message):
     messages = many(HistoryMessage)
     messages_openai_formatted = many(OpenAIMessage, "messagesOpenAIFormatted")
     destination = one(TransferDestination)
-    transcript = raw()
-    summary = raw()
+    transcript: Optional[str] = field(fields.String())
+    summary: Optional[str] = field(fields.String())
     inbound_phone_call_debugging_artifacts = raw()
 
 
@@ -174,19 +233,21 @@ class Transcript(Message):
     role: str = field(fields.String(required=True))
     transcript_type: str = field(fields.String(required=True))
     transcript: str = field(fields.String(required=True))
-    assistant_id = raw()
-    assistant_name = raw()
-    is_filtered = raw()
+    assistant_id: Optional[str] = field(fields.String())
+    assistant_name: Optional[str] = field(fields.String())
+    is_filtered: Optional[bool] = field(fields.Boolean())
     detected_threats = raw()
-    original_transcript = raw()
-    confidence = raw()
-    confidence_source = raw()
+    original_transcript: Optional[str] = field(fields.String())
+    #: How sure the transcriber is, 0 to 1 (in Vapi's Python SDK 3.0, not yet in the spec).
+    confidence: Optional[float] = field(fields.Float())
+    #: ``provider`` (from the transcriber) or ``derived`` (computed by Vapi).
+    confidence_source: Optional[str] = field(fields.String())
 
 
 class UserInterrupted(Message):
     """``user-interrupted``: the user interrupted the assistant's turn ``turn_id``."""
 
-    turn_id = raw()
+    turn_id: Optional[str] = field(fields.String())
 
 
 class LanguageChangeDetected(Message):
@@ -198,6 +259,7 @@ class LanguageChangeDetected(Message):
 class LanguageChanged(Message):
     """``language-changed``: the older name of ``language-change-detected``."""
 
+    #: The language the transcriber switched to (for example ``es``).
     language: str = field(fields.String(required=True))
 
 
@@ -211,8 +273,8 @@ class AssistantSpeechStarted(Message):
     """``assistant.speechStarted``: the assistant started (or continued) speaking a turn."""
 
     text: str = field(fields.String(required=True))
-    turn = raw()
-    source = raw()
+    turn: Optional[float] = field(fields.Float())
+    source: Optional[str] = field(fields.String())
     timing = raw()
 
 
@@ -284,12 +346,14 @@ class CampaignPredial(Message):
 class AssistantStarted(Message):
     """``assistant.started``: an assistant became active (``new_assistant``)."""
 
+    #: The assistant that is now active.
     new_assistant = one(Assistant)
 
 
 class FunctionCallPayload(VapiObject):
     """The ``functionCall`` of a legacy ``function-call`` message."""
 
+    #: The name of the function to call.
     name: str = field(fields.String(required=True))
     parameters: Any
 
@@ -301,6 +365,7 @@ class FunctionCallPayload(VapiObject):
 class FunctionCall(Message):
     """``function-call``: the legacy (pre tool-calls) form of a tool call."""
 
+    #: The function to call and its parameters.
     function_call: FunctionCallPayload = field(ModelField(FunctionCallPayload, required=True))
 
 

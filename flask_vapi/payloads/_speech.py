@@ -59,11 +59,21 @@ def make_call_endpointing_request(
 def make_model_output(
     *,
     output: Any = "Of course. ",
+    output_as: str = "object",
     turn_id: str | None = TURN_ID,
     timestamp_as: str = "ms",
     **overrides: Any,
 ) -> dict[str, Any]:
-    """``model-output``: one streamed model token (``output``) of turn ``turn_id``."""
+    """``model-output``: one streamed model token (``output``) of turn ``turn_id``.
+
+    The current spec types ``output`` as an object, so a string token is sent as
+    ``{"role": "assistant", "content": token}``; ``output_as="string"`` sends the bare
+    string, as older payloads did.  A non-string ``output`` (a tool-call chunk) is sent as is.
+    """
+    if output_as not in ("object", "string"):
+        raise ValueError(f"output_as must be 'object' or 'string', not {output_as!r}")
+    if isinstance(output, str) and output_as == "object":
+        output = {"role": "assistant", "content": output}
     fields = {"output": output, "turnId": turn_id}
     return _call_event("model-output", timestamp_as, overrides, fields)
 

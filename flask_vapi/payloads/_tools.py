@@ -119,12 +119,13 @@ def _function_tool(name: str, arguments: Mapping[str, Any], id_: str, as_string:
 
 
 def make_tool_calls(
-    *calls: ToolCallSpec, arguments_as: str = "object", timestamp_as: str = "ms", **overrides: Any
+    *calls: ToolCallSpec, arguments_as: str = "string", timestamp_as: str = "ms", **overrides: Any
 ) -> dict[str, Any]:
     """``tool-calls``: each call is ``(name, arguments)`` or ``(name, arguments, id)``.
 
-    Without calls, one ``bookAppointment`` call is made. ``arguments_as="string"`` sends
-    ``function.arguments`` JSON-encoded (as the current spec types it) instead of an object.
+    Without calls, one ``bookAppointment`` call is made.  ``function.arguments`` is sent
+    JSON-encoded, as the current spec types it and as Vapi sends it in 2026;
+    ``arguments_as="object"`` sends the object instead, as 2024 payloads did.
     """
     if arguments_as not in ("object", "string"):
         raise ValueError(f"arguments_as must be 'object' or 'string', not {arguments_as!r}")
