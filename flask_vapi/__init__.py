@@ -7,6 +7,12 @@ from .errors import ConfigurationError
 from .tools import ToolError, ToolResult
 
 __version__ = "0.1.0"
+"""The version of flask-vapi (PEP 440), also the package's metadata version::
+
+    >>> import flask_vapi
+    >>> flask_vapi.__version__
+    '0.1.0'
+"""
 
 __all__ = [
     "ConfigurationError",

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import json
 import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import flask.cli
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask import Flask, request
 from marshmallow import Schema, fields
 from werkzeug.serving import make_server
 
+import flask_vapi.cli
 from flask_vapi import ToolError, VapiBlueprint, signals
 from flask_vapi.testing import (
     CALL_ID,
@@ -79,6 +86,49 @@ def message_types(sent: list[SignalRecord]) -> list[str]:
     return [record.message.type for record in sent if record.name == "message-received"]  # type: ignore[union-attr]
 
 
+# -- the package -----------------------------------------------------------------------------
+
+CLI_MODULES = sorted(Path(flask_vapi.cli.__file__).parent.glob("*.py"))
+
+
+def test_importing_flask_vapi_does_not_load_the_testing_kits() -> None:
+    """A fresh interpreter: the pytest plugin has loaded flask_vapi.testing in this one.
+    Flask's and click's testing modules (click's imports pdb) stay unloaded too."""
+    code = (
+        "import sys, flask_vapi, flask_vapi.cli\n"
+        "kits = ('flask_vapi.testing', 'flask.testing', 'click.testing')\n"
+        "print(sorted(name for name in sys.modules if name.startswith(kits)))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The flask_vapi modules an import statement of flask_vapi/cli/*.py names."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level == 0:
+        base = node.module or ""
+    else:  # relative to flask_vapi.cli
+        package = ["flask_vapi", "cli"][: 3 - node.level]
+        base = ".".join([*package, node.module] if node.module else package)
+    return [base, *(f"{base}.{alias.name}" for alias in node.names)]
+
+
+@pytest.mark.parametrize("path", CLI_MODULES, ids=lambda path: path.name)
+def test_cli_modules_import_at_the_top_only_and_never_the_testing_kit(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed = set(tree.body)
+    allowed.update(  # if TYPE_CHECKING: ...
+        node for block in tree.body if isinstance(block, ast.If) for node in block.body
+    )
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            assert node in allowed, f"{path.name}:{node.lineno}: an import inside a function"
+            for module in imported_modules(node):
+                assert not module.startswith("flask_vapi.testing"), f"{path.name}:{node.lineno}"
+
+
 # -- the group -------------------------------------------------------------------------------
 
 
@@ -106,17 +156,33 @@ def test_tools_prints_the_definitions() -> None:
     assert result.stderr == ""
 
 
+#: How ``tools --server-url`` and ``send --url`` read a URL ({base}: the server's origin).
+BASE_URLS = [
+    ("{base}", "{base}/vapi/webhook"),
+    ("{base}/", "{base}/vapi/webhook"),
+    ("{base}/vapi/webhook", "{base}/vapi/webhook"),
+    ("{base}/vapi/webhook?tenant=1", "{base}/vapi/webhook?tenant=1"),
+    ("{base}/?tenant=1", "{base}/vapi/webhook?tenant=1"),
+    ("{base}/clinic", "{base}/clinic/vapi/webhook"),  # behind a proxy's path prefix
+]
+#: URLs both options refuse.
+BAD_URLS = ["abc.ngrok.app", "ftp://abc.ngrok.app", "https://", "file:///etc/passwd"]
+
+
+@pytest.mark.parametrize(("given", "expected"), BASE_URLS)
+def test_tools_server_url(given: str, expected: str) -> None:
+    base = "https://abc.ngrok.app"
+    result = invoke(clinic(), "vapi", "tools", "--server-url", given.format(base=base))
+    assert result.exit_code == 0, result.output
+    urls = {tool["server"]["url"] for tool in json.loads(result.stdout)}
+    assert urls == {expected.format(base=base)}
+
+
 @pytest.mark.parametrize(
-    ("server_url", "config", "expected"),
+    ("config", "expected"),
     [
-        ("https://abc.ngrok.app/", {}, "https://abc.ngrok.app/vapi/webhook"),
-        ("https://abc.ngrok.app/vapi/webhook", {}, "https://abc.ngrok.app/vapi/webhook"),
-        ("http://host:8080/vapi/webhook?tenant=1", {}, "http://host:8080/vapi/webhook?tenant=1"),
-        ("http://host:8080/?tenant=1", {}, "http://host:8080/vapi/webhook?tenant=1"),
-        ("https://proxy.example.com/clinic", {}, "https://proxy.example.com/clinic/vapi/webhook"),
-        (None, {"SERVER_NAME": "clinic.example.com"}, "http://clinic.example.com/vapi/webhook"),
+        ({"SERVER_NAME": "clinic.example.com"}, "http://clinic.example.com/vapi/webhook"),
         (
-            None,
             {
                 "SERVER_NAME": "clinic.example.com",
                 "PREFERRED_URL_SCHEME": "https",
@@ -126,9 +192,8 @@ def test_tools_prints_the_definitions() -> None:
         ),
     ],
 )
-def test_tools_server_url(server_url: str | None, config: dict[str, Any], expected: str) -> None:
-    args = ["vapi", "tools"] + (["--server-url", server_url] if server_url else [])
-    result = invoke(clinic(**config), *args)
+def test_tools_server_url_from_server_name(config: dict[str, Any], expected: str) -> None:
+    result = invoke(clinic(**config), "vapi", "tools")
     assert result.exit_code == 0, result.output
     assert {tool["server"]["url"] for tool in json.loads(result.stdout)} == {expected}
 
@@ -140,7 +205,7 @@ def test_tools_without_a_public_url_have_no_server() -> None:
     assert "no server.url" in result.stderr
 
 
-@pytest.mark.parametrize("server_url", ["abc.ngrok.app", "ftp://abc.ngrok.app", "https://"])
+@pytest.mark.parametrize("server_url", BAD_URLS)
 def test_tools_refuses_a_bad_server_url(server_url: str) -> None:
     result = invoke(clinic(), "vapi", "tools", "--server-url", server_url)
     assert result.exit_code == 2
@@ -322,6 +387,34 @@ def test_simulate_signs_with_the_configured_auth() -> None:
     assert invoke(clinic(**config), "vapi", "simulate").exit_code == 0
 
 
+REPO = Path(__file__).parent.parent
+
+
+def test_simulate_runs_the_real_handlers_of_a_test_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented factory form: the example app books into the test database."""
+    database = tmp_path / "test-clinic.sqlite3"
+    monkeypatch.chdir(REPO)
+    monkeypatch.syspath_prepend(str(REPO))
+    factory = f"example_app:create_app({{'TESTING': True, 'CLINIC_DATABASE': {str(database)!r}}})"
+    result = CliRunner().invoke(flask.cli.cli, ["--app", factory, "vapi", "simulate"])
+    assert result.exit_code == 0, result.output
+    with closing(sqlite3.connect(database)) as db:
+        booked = db.execute("SELECT patient_name, cancelled_at IS NOT NULL FROM appointments")
+        assert booked.fetchall() == [("Maria Gonzalez", 1)]  # booked, then cancelled
+        assert db.execute("SELECT status FROM calls").fetchall() == [("ended",)]
+
+
+@pytest.mark.parametrize("command", ["simulate", "send"])
+def test_help_says_the_real_handlers_run(command: str) -> None:
+    result = invoke(clinic(), "vapi", command, "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "the app's real handlers answer: a simulated booking books." in text
+    assert "flask --app \"myapp:create_app('testing')\"" in text
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [
@@ -440,7 +533,7 @@ def test_send_needs_an_existing_file() -> None:
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
+def serving(app: Any) -> Iterator[str]:
     """``app`` on a real HTTP server on 127.0.0.1 (a free port) in a thread, for one block."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -467,8 +560,8 @@ def test_send_to_a_running_server(saved: Path) -> None:
     }
     app = clinic(**config)
     with serving(app) as base, record_signals(app, signals.status_update) as sent:
-        url = f"{base}/vapi/webhook"
-        result = invoke(app, "vapi", "send", "--url", url, "--timeout", "10", str(saved))
+        url = f"{base}/vapi/webhook"  # signed for this URL, from the origin alone
+        result = invoke(app, "vapi", "send", "--url", base, "--timeout", "10", str(saved))
         rejected = invoke(app, "vapi", "send", "--url", url, "--no-sign", str(saved))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"POST {url}: status-update (")
@@ -490,7 +583,27 @@ def test_send_to_an_unreachable_url(saved: Path) -> None:
     assert f"Error: Could not reach {url}: " in result.stderr
 
 
-def test_send_refuses_other_url_schemes(saved: Path) -> None:
-    result = invoke(clinic(), "vapi", "send", "--url", "file:///etc/passwd", str(saved))
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_send_refuses_a_bad_url(saved: Path, url: str) -> None:
+    result = invoke(clinic(), "vapi", "send", "--url", url, str(saved))
     assert result.exit_code == 2
     assert "is not an http(s) URL" in result.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), BASE_URLS)
+def test_send_url(saved: Path, given: str, expected: str) -> None:
+    received: list[tuple[str, str, str | None]] = []
+
+    def any_path(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        secret = environ.get("HTTP_X_VAPI_SECRET")
+        received.append((environ["PATH_INFO"], environ["QUERY_STRING"], secret))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    with serving(any_path) as base:
+        url, expected = given.format(base=base), expected.format(base=base)
+        result = invoke(clinic(), "vapi", "send", "--url", url, str(saved))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"POST {expected}: status-update (")
+    parts = urlsplit(expected)
+    assert received == [(parts.path, parts.query, SECRET)]

@@ -19,8 +19,6 @@ from flask_vapi import ConfigurationError, VapiBlueprint
 from flask_vapi.testing import VapiClient
 from flask_vapi.tooldefs import (
     ToolDefinitionWarning,
-    example_arguments,
-    near_weekday,
     parameters_schema,
     tool_definition,
     tool_definitions,
@@ -28,7 +26,6 @@ from flask_vapi.tooldefs import (
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "vapi-function-tool.schema.json"
 SERVER_URL = "https://clinic.example.com/vapi/webhook"
-TUESDAY = datetime.date(2026, 9, 8)
 
 
 @pytest.fixture(scope="module")
@@ -274,103 +271,6 @@ def test_without_apispec_the_error_says_what_to_install(monkeypatch: pytest.Monk
     # Every tool's parameters go through apispec, also those typed by their signature.
     with pytest.raises(ImportError, match=r"tool 'ping'.*pip install 'flask-vapi\[tools\]'"):
         tool_definition(make_blueprint().dispatcher.tools["ping"])
-
-
-# -- example arguments -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("today", "expected"),
-    [
-        (datetime.date(2026, 9, 7), datetime.date(2026, 9, 8)),  # Monday -> Tuesday
-        (datetime.date(2026, 9, 11), datetime.date(2026, 9, 14)),  # Friday -> Monday
-        (datetime.date(2026, 9, 12), datetime.date(2026, 9, 14)),  # Saturday -> Monday
-    ],
-)
-def test_near_weekday(today: datetime.date, expected: datetime.date) -> None:
-    assert near_weekday(today) == expected
-
-
-def test_example_arguments_are_accepted_by_the_schema() -> None:
-    tool = make_blueprint().dispatcher.tools["bookAppointment"]
-    arguments = example_arguments(parameters_schema(tool), today=TUESDAY)
-    assert tool.schema is not None
-    assert tool.schema.validate(arguments) == {}
-    assert arguments.pop("wait") == 1  # 1 or 1.0, as the marshmallow version types it
-    assert arguments == {
-        "name": "Maria Gonzalez",
-        "age": 65,
-        "weight": 2.0,
-        "price": 1.0,
-        "urgent": False,
-        "doctor": "Dr. Patel",
-        "color": "RED",
-        "day": "2026-09-09",
-        "startsAt": "2026-09-09T10:30:00",
-        "slot": "10:30:00",
-        "email": "maria.gonzalez@example.com",
-        "website": "https://example.com",
-        "ref": "9b2f4c1e-5d6a-4e8b-9c3d-2a1f0e7b6c5d",
-        "tags": ["example"],
-        "address": {"street": "example", "city": "Springfield"},
-        "others": [{"street": "example", "city": "Springfield"}],
-        "extra": {},
-        "note": "example",
-    }
-
-
-def test_example_arguments_from_a_signature() -> None:
-    tool = make_blueprint().dispatcher.tools["check"]
-    assert example_arguments(parameters_schema(tool), today=TUESDAY) == {
-        "date": "2026-09-09",
-        "count": 3,
-        "ratio": 0.5,
-        "morning": False,
-        "doctors": ["example"],
-        "filters": {},
-        "period": "am",
-        "raw": ["example"],
-    }
-
-
-@pytest.mark.parametrize(
-    ("schema", "expected"),
-    [
-        ({"type": "string", "minLength": 10}, "examplexxx"),
-        ({"type": "string", "maxLength": 3}, "exa"),
-        ({"type": "string", "format": "time"}, "10:30:00"),
-        ({"type": "string", "format": "duration"}, "PT30M"),
-        ({"type": "string", "format": "ipv4"}, "192.0.2.10"),
-        ({"type": "integer", "minimum": 5}, 6),
-        ({"type": "integer", "maximum": 0}, -1),
-        ({"type": "integer", "minimum": 1, "maximum": 2}, 2),
-        ({"type": "number", "minimum": 0, "maximum": 1}, 0.5),
-        ({"type": "array", "items": {"type": "boolean"}, "minItems": 2}, [True, True]),
-        ({}, "example"),
-    ],
-)
-def test_example_values(schema: dict[str, Any], expected: Any) -> None:
-    parameters = {"type": "object", "properties": {"value": schema}}
-    assert example_arguments(parameters, today=TUESDAY) == {"value": expected}
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("patientName", "Maria Gonzalez"),
-        ("callback_phone", "+14155550123"),
-        ("emailAddress", "maria.gonzalez@example.com"),
-        ("appointmentDate", "2026-09-09"),
-        ("preferredDay", "2026-09-09"),
-        ("dateTime", "2026-09-09T10:30:00"),
-        ("startTime", "10:30"),
-        ("websiteURL", "https://example.com"),
-        ("candidate", "example"),  # whole words only
-    ],
-)
-def test_example_strings_follow_the_property_name(name: str, expected: str) -> None:
-    parameters = {"type": "object", "properties": {name: {"type": "string"}}}
-    assert example_arguments(parameters, today=TUESDAY) == {name: expected}
 
 
 # -- @vapi.tool(schema=...) through the webhook ------------------------------------------------

@@ -21,7 +21,6 @@ from flask_vapi import (
     VapiBlueprint,
     current_message,
     current_tool_call,
-    jsonio,
 )
 from flask_vapi.errors import ConfigurationError, InvalidResponse
 from flask_vapi.payloads import make_function_call, make_tool_calls, tool_call_id
@@ -332,6 +331,16 @@ def test_what_a_tool_may_return(vapi: VapiBlueprint, post: Any, value: Any, text
     assert results(post(make_tool_calls(("give", {}))))[0]["result"] == text
 
 
+def test_lone_surrogates_in_a_result_are_sent_as_replacement_characters(
+    vapi: VapiBlueprint, post: Any
+) -> None:
+    vapi.tool("cut")(lambda: "cut \ud83d mid-emoji")
+    vapi.tool("failed")(lambda: ToolResult(error="no \ud800"))
+    cut, failed = results(post(make_tool_calls(("cut", {}), ("failed", {}))))
+    assert cut["result"] == "cut \ufffd mid-emoji"
+    assert failed["error"] == "no \ufffd"
+
+
 def test_a_failed_result_speaks_request_failed(vapi: VapiBlueprint, post: Any) -> None:
     @vapi.tool("ok")
     def ok() -> ToolResult:
@@ -377,11 +386,6 @@ def cycle() -> dict[str, Any]:
     return looped
 
 
-#: A number the active JSON backend refuses: orjson has no integers past 64 bits, the
-#: standard library (with allow_nan=False) no NaN.
-UNENCODABLE_NUMBER = 2**64 if jsonio.BACKEND == "orjson" else float("nan")
-
-
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
@@ -390,18 +394,15 @@ UNENCODABLE_NUMBER = 2**64 if jsonio.BACKEND == "orjson" else float("nan")
         (lambda: b"\x00\x01", "bytes"),
         (lambda: ToolResult(bytearray(b"x")), "bytes"),
         (lambda: object(), "cannot be encoded"),
-        (lambda: "lone \ud800 surrogate", "cannot be encoded"),
         (lambda: ToolResult("ok", metadata={"x": object()}), "cannot be encoded"),
         (lambda: ToolResult("ok", metadata={"raw": b"\x00"}), "cannot be encoded"),
         (lambda: ToolResult("ok", metadata=cycle()), "cannot be encoded"),
-        (lambda: ToolResult("ok", metadata={"n": UNENCODABLE_NUMBER}), "cannot be encoded"),
         (lambda: ToolResult("ok", metadata=[1, 2]), "metadata must be a dict"),
         (
             lambda: ToolResult("ok", message={"type": "request-complete", "content": object()}),
             "cannot be encoded",
         ),
         (lambda: ToolResult("ok", message=42), "message must be a str or a dict"),
-        (lambda: ToolResult(error="no \ud800"), "cannot be encoded"),
     ],
 )
 def test_a_result_that_cannot_be_sent_is_the_generic_error(

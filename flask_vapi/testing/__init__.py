@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .. import payloads
 from ..payloads import *  # noqa: F403 - the payload factories are part of this namespace
+from ..recording import SignalRecord, record_signals
 from .client import VapiClient, find_blueprint
-from .recorder import SignalRecord, record_signals
 from .signing import sign
 
 __all__ = [

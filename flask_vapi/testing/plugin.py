@@ -24,8 +24,8 @@ import pytest
 if TYPE_CHECKING:
     from flask import Flask
 
+    from ..recording import SignalRecord
     from .client import VapiClient
-    from .recorder import SignalRecord
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def vapi_client(app: Flask) -> VapiClient:
 @pytest.fixture
 def vapi_signals(app: Flask) -> Iterator[list[SignalRecord]]:
     """Every flask_vapi signal ``app`` sends during the test (:func:`record_signals`)."""
-    from .recorder import record_signals
+    from ..recording import record_signals
 
     with record_signals(app) as sent:
         yield sent

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple, Optional, Union
 from blinker import NamedSignal
 from flask import Flask
 
-from .. import signals
-from ..models.messages import Message
+from . import signals
+from .models.messages import Message
 
 #: Every signal of :mod:`flask_vapi.signals` by name: ``"tool-calls"``, ``"handler-error"``...
 ALL_SIGNALS: dict[str, NamedSignal] = {
