@@ -303,6 +303,9 @@ class Dispatcher:
                 "Vapi tool %s was called with invalid arguments: %s", quoted(name), short(exc)
             )
             return {"error": str(exc)}
+        except Exception as exc:  # a schema= hook or validator of the user's that raised
+            self.failed(app, message, exc, tool.func)
+            return {"error": _internal_error(name)}
         token = _tool_call.set(call) if call is not None else None
         try:
             value = sync_callable(app, tool.func)(**kwargs)
@@ -311,7 +314,7 @@ class Dispatcher:
             return {"error": str(exc)}
         except Exception as exc:
             self.failed(app, message, exc, tool.func)
-            return {"error": f"The tool '{name}' failed with an internal error."}
+            return {"error": _internal_error(name)}
         finally:
             if token is not None:
                 _tool_call.reset(token)
@@ -344,6 +347,10 @@ def _call_id(message: dict[str, Any]) -> str | None:
     call = message.get("call")
     call_id = call.get("id") if isinstance(call, dict) else None
     return call_id if isinstance(call_id, str) else None
+
+
+def _internal_error(name: str) -> str:
+    return f"The tool '{name}' failed with an internal error."
 
 
 def _broken_parts(call: ToolCall) -> dict[str, list[str]]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Union, cast
 
 from flask import Flask, request, url_for
 
-# The module, not the class: blueprint.py imports the CLI, which imports this module, so
-# VapiBlueprint is looked up when a function runs, once blueprint.py has finished loading.
-from . import blueprint as _blueprint
+from .dispatch import Dispatcher
 
 if TYPE_CHECKING:
     from .blueprint import VapiBlueprint
@@ -23,8 +21,13 @@ def find_blueprint(app: Flask, blueprint: BlueprintRef = None) -> tuple[str, Vap
 
     Without ``blueprint`` the app must have exactly one.  Raises ``LookupError``.
     """
-    kind = _blueprint.VapiBlueprint
-    found = [(name, bp) for name, bp in app.blueprints.items() if isinstance(bp, kind)]
+    # A VapiBlueprint is known by its dispatcher: this module does not import blueprint.py
+    # (which imports the CLI, which imports this module).
+    found = [
+        (name, cast("VapiBlueprint", bp))
+        for name, bp in app.blueprints.items()
+        if isinstance(getattr(bp, "dispatcher", None), Dispatcher)
+    ]
     if blueprint is None:
         if len(found) == 1:
             return found[0]

@@ -192,3 +192,32 @@ def test_request_rejected_carries_status_code_and_reason(vapi: VapiBlueprint) ->
     assert rejected["status"] == 400 and rejected["code"] == "invalid_json"
     assert rejected["reason"] == "The request body is not valid JSON."
     assert rejected["body"] == b"{"
+
+
+def test_a_transfer_number_vapi_would_refuse_gets_the_fallback(vapi: VapiBlueprint) -> None:
+    """TransferDestinationNumber.number is 3-40 characters (Vapi's spec)."""
+    vapi.assistant_request(lambda message: {"destination": {"type": "number", "number": ""}})
+    response = post(make(vapi), p.make_assistant_request())
+    assert response.get_json() == DOCUMENTED_FALLBACKS["assistant-request"]
+
+
+def test_a_schema_hook_that_raises_is_that_calls_error(vapi: VapiBlueprint) -> None:
+    from marshmallow import Schema, fields, pre_load
+
+    class Broken(Schema):
+        n = fields.Integer()
+
+        @pre_load
+        def explode(self, data: Any, **kwargs: Any) -> Any:
+            raise KeyError("bug in the user's hook")
+
+    vapi.tool("broken", schema=Broken)(lambda n: n)
+    vapi.tool("fine")(lambda: "ok")
+    app = make(vapi)
+    sent, connected = failures(app)
+    with connected:
+        body = post(app, p.make_tool_calls(("broken", {"n": 1}), ("fine", {}))).get_json()
+    broken, fine = body["results"]
+    assert broken["error"] == "The tool 'broken' failed with an internal error."
+    assert fine["result"] == "ok"
+    assert isinstance(sent[0]["exception"], KeyError)

@@ -163,14 +163,6 @@ def test_string_annotations_resolve() -> None:
     }
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 10), reason="X | None works on Python 3.10+")
-def test_string_union_annotations_explain_themselves_before_python_3_10() -> None:
-    def handler(n: int | None) -> None: ...
-
-    with pytest.raises(ConfigurationError, match=r"'n' of tool 't'.*use Optional\[X\]"):
-        Tool(name="t", func=handler)
-
-
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="X | None needs Python 3.10")
 def test_string_union_annotations_resolve() -> None:
     def handler(n: int | None, day: datetime.date | None = None) -> None: ...

@@ -34,7 +34,7 @@ class StrictBoolean(Field):
 
 class _DestinationSchema(BaseSchema):
     type = fields.String(required=True, validate=validate.OneOf(["number", "sip", "assistant"]))
-    number = fields.String()
+    number = fields.String(validate=validate.Length(3, 40))  # TransferDestinationNumber
     sipUri = fields.String()
     assistantName = fields.String()
 

@@ -186,7 +186,14 @@ def tool_call_ids(message: dict[str, Any]) -> list[Any]:
         calls = message.get("toolCalls")  # the 2024 copy
     if not isinstance(calls, list):
         return []
-    return [call.get("id") if isinstance(call, dict) else None for call in calls]
+    return [_as_sent(call.get("id")) if isinstance(call, dict) else None for call in calls]
+
+
+def _as_sent(value: Any) -> Any:
+    """A string as jsonio reads and writes it: lone surrogates become U+FFFD (its policy)."""
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def assert_tool_results(message: dict[str, Any], body: Any) -> None:
