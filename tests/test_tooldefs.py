@@ -4,7 +4,6 @@ against Vapi's own ``CreateFunctionToolDTO``; example arguments that the schemas
 from __future__ import annotations
 
 import datetime
-import enum
 import json
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any, Literal, Optional
 import pytest
 from flask import Flask
 from jsonschema import Draft202012Validator
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from flask_vapi import ConfigurationError, VapiBlueprint
 from flask_vapi.testing import VapiClient
@@ -23,6 +22,8 @@ from flask_vapi.tooldefs import (
     tool_definition,
     tool_definitions,
 )
+
+from .tool_schemas import Everything
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "vapi-function-tool.schema.json"
 SERVER_URL = "https://clinic.example.com/vapi/webhook"
@@ -37,48 +38,6 @@ def dto() -> Draft202012Validator:
 def assert_vapi_accepts(dto: Draft202012Validator, definition: dict[str, Any]) -> None:
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in dto.iter_errors(definition)]
     assert not errors, errors
-
-
-class Color(enum.Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Address(Schema):
-    street = fields.String(required=True, metadata={"description": "Street and number."})
-    city = fields.String(load_default="Springfield")
-
-
-class Everything(Schema):
-    """The field types users put in tool schemas."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=2, max=40),
-        metadata={"description": "Full name."},
-    )
-    age = fields.Integer(validate=validate.Range(min=0, max=130))
-    weight = fields.Float(validate=validate.Range(min=1))
-    price = fields.Decimal(as_string=True)
-    urgent = fields.Boolean(load_default=False)
-    doctor = fields.String(required=True, validate=validate.OneOf(["Dr. Patel", "Dr. Kim"]))
-    color = fields.Enum(Color)
-    day = fields.Date(required=True)
-    starts_at = fields.DateTime(data_key="startsAt")
-    slot = fields.Time()
-    email = fields.Email()
-    website = fields.Url()
-    ref = fields.UUID()
-    tags = fields.List(fields.String(), validate=validate.Length(min=1))
-    address = fields.Nested(Address, required=True)
-    others = fields.List(fields.Nested(Address))
-    extra = fields.Dict(keys=fields.String(), values=fields.Integer())
-    created = fields.String(dump_only=True)
-    note = fields.String(load_default=None)
-    wait = fields.TimeDelta()
 
 
 def make_blueprint() -> VapiBlueprint:
