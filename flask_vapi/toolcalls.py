@@ -11,8 +11,8 @@ from flask import Flask
 from . import errors, signals
 from .context import _message, _tool_call
 from .logs import logger, quoted, short
-from .models.common import ToolCall
 from .models.messages import FunctionCall, Message, ToolCalls
+from .models.tools import ToolCall
 from .runner import Job, sync_callable
 from .settings import Settings
 from .tools import Tool, ToolError, describe_errors, result_entry
