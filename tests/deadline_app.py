@@ -11,14 +11,17 @@ from typing import Any, Optional
 from flask import Flask, jsonify
 
 from flask_vapi import VapiBlueprint, signals
+from flask_vapi.errors import DeadlineExceeded
 
 #: The budget of the slow handlers, and how long they sleep (well past it).
 BUDGET = 0.3
 SLEEP = 1.0
 ON_TIMEOUT = "Still working on it, one moment."
 FALLBACK = {"error": "We are very busy right now. Please call again in a few minutes."}
-#: The late outcomes this worker process saw on ``late_result`` (a process serves one app).
+#: The late outcomes this worker process saw on ``late_result``, and the budgets it saw run
+#: out on ``handler_error`` (a process serves one app).
 LATE: list[dict[str, Any]] = []
+DEADLINES: list[dict[str, Any]] = []
 _LOCK = threading.Lock()
 
 
@@ -38,12 +41,26 @@ def _record_late(sender: Any, **extra: Any) -> None:
         LATE.append(outcome)
 
 
+def _record_deadline(sender: Any, **extra: Any) -> None:
+    """Keep each ``DeadlineExceeded`` (``PoolExhausted`` too) sent on ``handler_error``."""
+    exception, message = extra.get("exception"), extra.get("message")
+    if isinstance(exception, DeadlineExceeded):
+        seen = {
+            "exception": type(exception).__name__,
+            "tool": exception.tool,
+            "type": None if message is None else message.type,
+        }
+        with _LOCK:
+            DEADLINES.append(seen)
+
+
 def create_app(
     budget: float = BUDGET,
     sleep: float = SLEEP,
     tool_calls_budget: Optional[float] = None,
     assistant_budget: Optional[float] = None,
     fallback: bool = False,
+    max_workers: Optional[int] = None,
 ) -> Flask:
     """The webhook (unsigned, ``VAPI_AUTH_DISABLED``) with these handlers:
 
@@ -54,9 +71,11 @@ def create_app(
     * ``fast`` answers at once: ``"fast: <text>"``;
     * the ``assistant-request`` responder sleeps ``sleep`` s; its budget is
       ``assistant_budget`` (default ``budget``), and with ``fallback`` its fallback is
-      :data:`FALLBACK` (``VAPI_FALLBACK_RESPONSES``).
+      :data:`FALLBACK` (``VAPI_FALLBACK_RESPONSES``);
+    * ``max_workers``: ``VAPI_MAX_WORKERS`` (default: flask_vapi's).
 
-    ``GET /late`` answers this process's pid and the late outcomes it has seen.
+    ``GET /late`` answers this process's pid, the late outcomes and the deadline errors it
+    has seen.
     """
     app = Flask("deadline_app")
     deadlines: dict[str, Optional[float]] = {
@@ -67,6 +86,8 @@ def create_app(
     app.config.update(VAPI_AUTH_DISABLED=True, VAPI_DEADLINES=deadlines)
     if fallback:
         app.config["VAPI_FALLBACK_RESPONSES"] = {"assistant-request": FALLBACK}
+    if max_workers is not None:
+        app.config["VAPI_MAX_WORKERS"] = max_workers
     vapi = VapiBlueprint()
 
     @vapi.tool("slow", timeout=budget)
@@ -100,10 +121,11 @@ def create_app(
 
     app.register_blueprint(vapi)
     signals.late_result.connect(_record_late, app)
+    signals.handler_error.connect(_record_deadline, app)
 
     @app.get("/late")
     def late() -> Any:
         with _LOCK:
-            return jsonify(pid=os.getpid(), late=list(LATE))
+            return jsonify(pid=os.getpid(), late=list(LATE), deadlines=list(DEADLINES))
 
     return app

@@ -194,3 +194,31 @@ def test_budget_answers_before_gunicorn_kills_the_worker(worker_class: str) -> N
             {"assistantId": "late-assistant"}
         ]
         assert_still_answers(server, workers)
+
+
+@pytest.mark.parametrize("worker_class", WORKER_CLASSES)
+def test_exhausted_pool_answers_at_once(worker_class: str) -> None:
+    """``VAPI_MAX_WORKERS = 2``, handlers sleeping 3 s: two calls take the pool's threads,
+    the next tool call and assistant-request are answered at once, without running."""
+    app = "tests.deadline_app:create_app(sleep=3.0, max_workers=2)"
+    with start(app, worker_class) as server:
+        workers = server.worker_pids()
+        for call_id in ("call_pool_a", "call_pool_b"):
+            slow = {"toolCallId": call_id, "name": "slow", "error": timed_out("slow")}
+            assert tool_call(server, ("slow", {}, call_id)) == {"results": [slow]}
+        busy = tool_call(server, ("slow", {}, "call_pool_c"))["results"]
+        assert [(e["toolCallId"], e["name"], "error" in e, "result" in e) for e in busy] == [
+            ("call_pool_c", "slow", True, False)
+        ]
+        assert json_answer(server.post(make_assistant_request())) == ASSISTANT_FALLBACK
+        seen = settle(server, {"call_pool_a", "call_pool_b"})
+        assert [o["value"] for o in seen.values()] == ["slow: ", "slow: "]
+        outcomes = json_answer(server.request("GET", "/late"))
+        assert "call_pool_c" not in {o["id"] for o in outcomes["late"]}  # it never ran
+        assert [(d["exception"], d["tool"]) for d in outcomes["deadlines"]] == [
+            ("DeadlineExceeded", "slow"),
+            ("DeadlineExceeded", "slow"),
+            ("PoolExhausted", "slow"),
+            ("PoolExhausted", None),
+        ]
+        assert_still_answers(server, workers)  # the fast tool gets a free thread again
