@@ -57,15 +57,14 @@ class SQLiteStore(Store):
     :meth:`update`, one ``BEGIN IMMEDIATE`` transaction.  Processes wait for each other's
     write lock up to ``busy_timeout`` seconds, then the operation raises
     :class:`~flask_vapi.store.StoreError`.  ``synchronous=NORMAL``: a power loss may undo
-    the last writes, never corrupt the file.
+    the last writes, never corrupt the file.  Expiry uses ``time.time()``, the clock the
+    processes share; expired rows are ignored on read and purged, ``PURGE_LIMIT`` at most,
+    every ``PURGE_EVERY`` writes.
 
-    Fork-safe: the constructor checks the file and closes it again, so a parent that forks
-    workers (gunicorn) usually holds no connection; a child never uses one it inherited (a
-    fork hook drops it, and the next operation opens its own), as SQLite requires, and
-    ``fork()`` waits for the parent's operations in flight, so that no transaction is
-    half-done in the child.  Expired rows are
-    ignored on read and purged a bounded batch at a time after every ``PURGE_EVERY``
-    writes.  Expiry uses ``time.time()``, the clock the processes share.
+    Fork-safe (gunicorn forks its workers from a parent that opened the store): the file is
+    checked on construction and closed again, connections are opened on first use in each
+    process, a child never uses one it inherited, and ``fork()`` waits for operations in
+    flight so that no transaction is half-done in a child.
     """
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
@@ -78,9 +77,7 @@ class SQLiteStore(Store):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        # Checked now (startup fails, not a call), then opened again on first use in each
-        # process: a parent that forks workers then holds no connection they could inherit.
-        self._connect().close()
+        self._connect().close()  # fail at startup, not on a call
         self._conn: sqlite3.Connection | None = None
         _STORES.add(self)
 
@@ -114,9 +111,6 @@ class SQLiteStore(Store):
             _INHERITED.append(self._conn)
             self._conn = None
 
-    def _use(self) -> _Session:
-        return _Session(self)
-
     def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
         self._writes += 1
         if self._writes % PURGE_EVERY == 0:
@@ -126,14 +120,14 @@ class SQLiteStore(Store):
 
     def get(self, key: str) -> bytes | None:
         """See :meth:`Store.get`."""
-        with self._use() as conn:
+        with _Session(self) as conn:
             row = conn.execute(_GET, (key, time.time())).fetchone()
         return None if row is None else bytes(row[0])
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         """See :meth:`Store.set`."""
         check_ttl(ttl)
-        with self._use() as conn:
+        with _Session(self) as conn:
             now = time.time()
             conn.execute(_SET, (key, value, _expires(ttl, now)))
             self._wrote(conn, now)
@@ -141,7 +135,7 @@ class SQLiteStore(Store):
     def add(self, key: str, value: bytes, ttl: float | None) -> bool:
         """See :meth:`Store.add` (one upsert statement that replaces only an expired row)."""
         check_ttl(ttl)
-        with self._use() as conn:
+        with _Session(self) as conn:
             now = time.time()
             added = conn.execute(_ADD, (key, value, _expires(ttl, now), now)).rowcount == 1
             self._wrote(conn, now)
@@ -155,7 +149,7 @@ class SQLiteStore(Store):
     ) -> bytes | None:
         """See :meth:`Store.update` (``fn`` is called once, inside ``BEGIN IMMEDIATE``)."""
         check_ttl(ttl)
-        with self._use() as conn:
+        with _Session(self) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 now = time.time()
@@ -177,13 +171,13 @@ class SQLiteStore(Store):
     def expire(self, key: str, ttl: float | None) -> None:
         """See :meth:`Store.expire`."""
         check_ttl(ttl)
-        with self._use() as conn:
+        with _Session(self) as conn:
             now = time.time()
             conn.execute(_EXPIRE, (_expires(ttl, now), key, now))
 
     def delete(self, key: str) -> None:
         """See :meth:`Store.delete`."""
-        with self._use() as conn:
+        with _Session(self) as conn:
             conn.execute(_DELETE, (key,))
 
     def close(self) -> None:
