@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_sqlite_absolute_path_creates_directories(tmp_path: Path) -> None:
         store.set("k", b"v", None)
     finally:
         store.close()
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("SELECT value FROM flask_vapi_store").fetchall() == [(b"v",)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from flask_vapi.store.sqlite import SQLiteStore
 
 
 def rows(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         count: int = conn.execute("SELECT count(*) FROM flask_vapi_store").fetchone()[0]
     return count
 
