@@ -223,7 +223,7 @@ class ToolCallsMixin:
         settings: Settings,
     ) -> None:
         """Post a late result into the live call through its ``monitor.controlUrl``."""
-        from .background import control  # type: ignore[import-not-found]  # (lands next)
+        from .background import control  # only tools that deliver late pay for the import
 
         call_id = message.call.id if message.call is not None else None
         monitor = message.call.monitor if message.call is not None else None

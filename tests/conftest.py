@@ -116,3 +116,18 @@ def response_validator(vapi_schema: dict[str, Any]) -> Callable[[str, Any], None
         assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
 
     return check
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL of a real ``redis-server`` started for this test session (never skipped)."""
+    from tests.servers import start_redis
+
+    try:
+        server = start_redis()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -1,0 +1,144 @@
+"""The redis:// store: redis-py on a connection pool, for workers on many machines."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any, Callable, cast
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from flask_vapi.store import Store, StoreError, check_ttl, check_value
+
+#: Seconds to connect, and to wait for any reply, before an operation raises StoreError.
+SOCKET_TIMEOUT = 1.0
+#: Attempts of one :meth:`RedisStore.update` whose key other writers keep changing.
+UPDATE_ATTEMPTS = 100
+
+_FAILURES = (redis.RedisError, OSError)
+
+
+def _px(ttl: float) -> int:
+    return max(1, math.ceil(ttl * 1000))
+
+
+class RedisStore(Store):
+    """A :class:`~flask_vapi.store.Store` on a Redis server, every key under ``key_prefix``.
+
+    TTLs are set with ``PX`` (milliseconds, rounded up), so expiry is the server's.
+    :meth:`add` is ``SET NX``; :meth:`update` is a ``WATCH``/``MULTI``/``EXEC`` loop of at
+    most ``UPDATE_ATTEMPTS`` attempts.  The client is built by :meth:`from_url` with
+    ``SOCKET_TIMEOUT`` (1 s) to connect and to read, and no automatic retry: a lost reply
+    of a ``SET NX`` must not be retried into a second claim.  So with the server down or
+    hung an operation raises :class:`~flask_vapi.store.StoreError` within about a second.
+    redis-py's pool is fork-safe: a child process opens its own connections.
+    """
+
+    def __init__(self, client: redis.Redis, *, key_prefix: str = "flask-vapi:") -> None:
+        #: The redis-py client (``decode_responses`` must be off: values are bytes).
+        self.client = client
+        #: Prepended to every key: the store's namespace in a shared Redis database.
+        self.key_prefix = key_prefix
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "flask-vapi:") -> RedisStore:
+        """A store on the server at ``url``, checked with ``PING``.
+
+        Query parameters of ``url`` are redis-py's (``?socket_timeout=5`` overrides the
+        default).  Raises :class:`~flask_vapi.store.StoreError` if the server does not
+        answer, ``ValueError`` if ``url`` is not a Redis URL.
+        """
+        options: dict[str, Any] = {
+            "socket_timeout": SOCKET_TIMEOUT,
+            "socket_connect_timeout": SOCKET_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        store = cls(redis.Redis.from_url(url, **options), key_prefix=key_prefix)
+        try:
+            store.client.ping()
+        except _FAILURES as exc:
+            store.close()
+            raise StoreError(f"Redis store: {exc}") from exc
+        return store
+
+    def get(self, key: str) -> bytes | None:
+        """See :meth:`Store.get`."""
+        try:
+            return cast("bytes | None", self.client.get(self.key_prefix + key))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        """See :meth:`Store.set`."""
+        check_ttl(ttl)
+        try:
+            self.client.set(self.key_prefix + key, value, px=None if ttl is None else _px(ttl))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def add(self, key: str, value: bytes, ttl: float | None) -> bool:
+        """See :meth:`Store.add` (``SET NX``)."""
+        check_ttl(ttl)
+        px = None if ttl is None else _px(ttl)
+        try:
+            return bool(self.client.set(self.key_prefix + key, value, px=px, nx=True))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def update(
+        self,
+        key: str,
+        fn: Callable[[bytes | None], bytes | None],
+        ttl: float | None,
+    ) -> bytes | None:
+        """See :meth:`Store.update`: ``fn`` is called again each time another writer
+        changed the key between the read and the write, up to ``UPDATE_ATTEMPTS`` times."""
+        check_ttl(ttl)
+        name = self.key_prefix + key
+        try:
+            with self.client.pipeline() as pipe:
+                for attempt in range(UPDATE_ATTEMPTS):
+                    try:
+                        pipe.watch(name)  # type: ignore[no-untyped-call]
+                        new = fn(cast("bytes | None", pipe.get(name)))
+                        pipe.multi()
+                        if new is None:
+                            pipe.delete(name)
+                        else:
+                            px = None if ttl is None else _px(ttl)
+                            pipe.set(name, check_value(new), px=px)
+                        pipe.execute()
+                        return new
+                    except redis.WatchError:
+                        # Spread the retries of many writers of one key (a few ms at most).
+                        time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 10)))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+        raise StoreError(f"Redis store: {UPDATE_ATTEMPTS} conflicting writes to {key!r}")
+
+    def expire(self, key: str, ttl: float | None) -> None:
+        """See :meth:`Store.expire` (``PEXPIRE``, or ``PERSIST`` for ``None``)."""
+        check_ttl(ttl)
+        name = self.key_prefix + key
+        try:
+            if ttl is None:
+                self.client.persist(name)
+            else:
+                self.client.pexpire(name, _px(ttl))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        """See :meth:`Store.delete`."""
+        try:
+            self.client.delete(self.key_prefix + key)
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def close(self) -> None:
+        """See :meth:`Store.close` (disconnects the pool)."""
+        self.client.close()
+        self.client.connection_pool.disconnect()

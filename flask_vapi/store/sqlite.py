@@ -1,0 +1,256 @@
+"""The sqlite:/// store: one SQLite file in WAL mode, shared by the processes of one machine."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from types import TracebackType
+from typing import Callable
+
+from flask_vapi.store import Store, StoreError, check_ttl, check_value
+
+#: Expired rows are purged after every this many writes of a process ...
+PURGE_EVERY = 256
+#: ... at most this many at a time, so that a purge stays short (and keeps up: 2 per write).
+PURGE_LIMIT = 512
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS flask_vapi_store"
+    " (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires REAL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS flask_vapi_store_expires"
+    " ON flask_vapi_store (expires) WHERE expires IS NOT NULL",
+)
+_LIVE = "(expires IS NULL OR expires > ?)"
+_GET = f"SELECT value FROM flask_vapi_store WHERE key = ? AND {_LIVE}"
+_SET = "INSERT OR REPLACE INTO flask_vapi_store (key, value, expires) VALUES (?, ?, ?)"
+_ADD = (
+    "INSERT INTO flask_vapi_store (key, value, expires) VALUES (?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires"
+    " WHERE expires IS NOT NULL AND expires <= ?"
+)
+_EXPIRE = f"UPDATE flask_vapi_store SET expires = ? WHERE key = ? AND {_LIVE}"
+_DELETE = "DELETE FROM flask_vapi_store WHERE key = ?"
+_PURGE = (
+    "DELETE FROM flask_vapi_store WHERE key IN"
+    " (SELECT key FROM flask_vapi_store WHERE expires <= ? LIMIT ?)"
+)
+
+#: Every open store, so that a forked child can drop the connections it inherited.
+_STORES: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
+#: Connections inherited across fork(): kept referenced so that the child never closes them.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _expires(ttl: float | None, now: float) -> float | None:
+    return None if ttl is None else now + ttl
+
+
+class SQLiteStore(Store):
+    """A :class:`~flask_vapi.store.Store` in one SQLite file (``PRAGMA journal_mode=WAL``).
+
+    Each process has one connection, used by its threads in turn under a lock: SQLite lets
+    one writer at a time anyway, and every operation is one short statement or, for
+    :meth:`update`, one ``BEGIN IMMEDIATE`` transaction.  Processes wait for each other's
+    write lock up to ``busy_timeout`` seconds, then the operation raises
+    :class:`~flask_vapi.store.StoreError`.  ``synchronous=NORMAL``: a power loss may undo
+    the last writes, never corrupt the file.  Expiry uses ``time.time()``, the clock the
+    processes share; expired rows are ignored on read and purged, ``PURGE_LIMIT`` at most,
+    every ``PURGE_EVERY`` writes.
+
+    Fork-safe (gunicorn forks its workers from a parent that opened the store): the file is
+    checked on construction and closed again, connections are opened on first use in each
+    process, a child never uses one it inherited, and ``fork()`` waits for operations in
+    flight so that no transaction is half-done in a child.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
+        #: The database file.
+        self.path = path
+        self._busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        self._writes = 0
+        self._closed = False
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self._connect().close()  # fail at startup, not on a call
+        self._conn: sqlite3.Connection | None = None
+        _STORES.add(self)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        return conn
+
+    def _error(self, exc: BaseException) -> StoreError:
+        return StoreError(f"SQLite store {self.path}: {exc}")
+
+    def _forked(self) -> None:
+        """In a forked child: forget the parent's (idle) connection and its lock."""
+        self._lock = threading.RLock()
+        if self._conn is not None:
+            _INHERITED.append(self._conn)
+            self._conn = None
+
+    def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
+        self._writes += 1
+        if self._writes % PURGE_EVERY == 0:
+            # The write itself succeeded; if the purge fails, the next one catches up.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(_PURGE, (now, PURGE_LIMIT))
+
+    def get(self, key: str) -> bytes | None:
+        """See :meth:`Store.get`."""
+        with _Session(self) as conn:
+            row = conn.execute(_GET, (key, time.time())).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set(self, key: str, value: bytes, ttl: float | None) -> None:
+        """See :meth:`Store.set`."""
+        check_ttl(ttl)
+        with _Session(self) as conn:
+            now = time.time()
+            conn.execute(_SET, (key, value, _expires(ttl, now)))
+            self._wrote(conn, now)
+
+    def add(self, key: str, value: bytes, ttl: float | None) -> bool:
+        """See :meth:`Store.add` (one upsert statement that replaces only an expired row)."""
+        check_ttl(ttl)
+        with _Session(self) as conn:
+            now = time.time()
+            added = conn.execute(_ADD, (key, value, _expires(ttl, now), now)).rowcount == 1
+            self._wrote(conn, now)
+        return added
+
+    def update(
+        self,
+        key: str,
+        fn: Callable[[bytes | None], bytes | None],
+        ttl: float | None,
+    ) -> bytes | None:
+        """See :meth:`Store.update` (``fn`` is called once, inside ``BEGIN IMMEDIATE``)."""
+        check_ttl(ttl)
+        with _Session(self) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                row = conn.execute(_GET, (key, now)).fetchone()
+                new = fn(None if row is None else bytes(row[0]))
+                if new is None:
+                    conn.execute(_DELETE, (key,))
+                else:
+                    conn.execute(_SET, (key, check_value(new), _expires(ttl, now)))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # the first error says more than a failed rollback
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+            self._wrote(conn, now)
+        return new
+
+    def expire(self, key: str, ttl: float | None) -> None:
+        """See :meth:`Store.expire`."""
+        check_ttl(ttl)
+        with _Session(self) as conn:
+            now = time.time()
+            conn.execute(_EXPIRE, (_expires(ttl, now), key, now))
+
+    def delete(self, key: str) -> None:
+        """See :meth:`Store.delete`."""
+        with _Session(self) as conn:
+            conn.execute(_DELETE, (key,))
+
+    def close(self) -> None:
+        """See :meth:`Store.close`."""
+        with self._lock:
+            self._closed = True
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+        _STORES.discard(self)
+
+
+class _Session:
+    """``with``: hold the store's lock, open its connection if needed, and turn
+    ``sqlite3.Error`` into :class:`~flask_vapi.store.StoreError`."""
+
+    __slots__ = ("lock", "store")
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.lock = store._lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self.store
+        self.lock.acquire()
+        try:
+            if store._closed:
+                raise StoreError(f"SQLite store {store.path} is closed")
+            if store._conn is None:
+                store._conn = store._connect()
+        except BaseException:
+            self.lock.release()
+            raise
+        return store._conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise self.store._error(exc) from exc
+
+
+# SQLite keeps per-process lock state for each file, which a child inherits: forked in the
+# middle of a transaction, the child could never write the file again, even through a new
+# connection.  So fork() waits for the operations in flight (as logging does for its locks).
+_FORKING: list[SQLiteStore] = []
+
+
+def _before_fork() -> None:
+    _FORKING[:] = list(_STORES)
+    for store in _FORKING:
+        store._lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    for store in _FORKING:
+        store._lock.release()
+    _FORKING.clear()
+
+
+def _after_fork_in_child() -> None:
+    for store in _FORKING:
+        store._forked()
+    _FORKING.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
