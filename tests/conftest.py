@@ -126,7 +126,11 @@ def redis_url() -> Iterator[str]:
     try:
         server = start_redis()
     except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)  # failed below, outside this block: the message alone, no chain
+    else:
+        failure = ""
+    if failure:
+        pytest.fail(failure, pytrace=False)
     try:
         yield server.url
     finally:
