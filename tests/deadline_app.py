@@ -83,7 +83,8 @@ def create_app(
     }
     if tool_calls_budget is not None:
         deadlines["tool-calls"] = tool_calls_budget
-    app.config.update(VAPI_AUTH_DISABLED=True, VAPI_DEADLINES=deadlines)
+    # A store of its own in each server process: nothing is kept from one test run to the next.
+    app.config.update(VAPI_AUTH_DISABLED=True, VAPI_DEADLINES=deadlines, VAPI_STORE_URL="memory://")
     if fallback:
         app.config["VAPI_FALLBACK_RESPONSES"] = {"assistant-request": FALLBACK}
     if max_workers is not None:

@@ -81,21 +81,9 @@ def assert_still_answers(server: Gunicorn, workers_before: list[int]) -> None:
     assert "Traceback" not in server.stderr_text()
 
 
-#: A known bug, not a deadline one (it fails before the deadline work too): in a gevent
-#: worker every greenlet shares one OS thread and so asyncio's running loop; while one
-#: ``async def`` handler awaits, asgiref refuses the next concurrent one ("You cannot use
-#: AsyncToSync in the same thread as an async event loop"): the generic tool error.
-GEVENT_ASYNC = pytest.mark.xfail(
-    strict=True, reason="concurrent async handlers under gevent share one event-loop thread"
-)
-
-
 @pytest.mark.parametrize("tool", ["slow", "slow_async"])
-def test_slow_tool_answers_its_timeout_error(
-    server: Gunicorn, tool: str, request: pytest.FixtureRequest
-) -> None:
-    if tool == "slow_async" and server.worker_class == "gevent":
-        request.applymarker(GEVENT_ASYNC)
+def test_slow_tool_answers_its_timeout_error(server: Gunicorn, tool: str) -> None:
+    # Under gevent, async handlers run in native threads (one asyncio loop each).
     workers = server.worker_pids()
     ids = [f"call_{tool}_{server.worker_class}_{i}" for i in range(REQUESTS)]
 
