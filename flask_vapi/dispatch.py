@@ -156,7 +156,6 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             if settings.deduplicate and isinstance(message, ToolCalls):
                 claims = self.claim_tool_calls(app, settings, message, arrived)
                 if claims and not any(claims.values()):  # every call was delivered before
-                    self.duplicate(app, message, "tool-calls message")
                     return self._answer(app, kind, message, settings, arrived, claims)
             self.send(app, signals.message_received, message)
             self.send(app, kind.signal, message)
