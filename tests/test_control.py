@@ -15,7 +15,7 @@ import pytest
 from flask_vapi import __version__, background
 from flask_vapi.background.control import Delivery, add_message, format_late_result, post
 
-from .control_server import ControlServer, serve
+from .control_server import ControlServer, running, serve
 
 TEXT = "Result of the tool 'lookupOrder' (tool call call_123): Order 42 ships tomorrow."
 BODY = add_message(TEXT)
@@ -270,17 +270,9 @@ def raw_server() -> Iterator[Raw]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(Handler) as port:
+        state.port = port
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(PATIENCE)
 
 
 @pytest.fixture
