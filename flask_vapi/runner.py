@@ -90,6 +90,11 @@ def handler_name(handler: Callable[..., Any]) -> str:
     return type(handler).__qualname__ + " object"
 
 
+#: Seconds a request yields its CPU to a pinned handler before it sleeps: most handlers
+#: answer within this, and a sleeping request costs a wake-up of its own.
+SPIN_SECONDS = 0.0002
+
+
 class Job:
     """One handler call on the pool, waited for until a deadline.
 
@@ -146,6 +151,12 @@ class Job:
     def wait(self, deadline: float) -> bool:
         """Whether the handler finished by ``deadline`` (``time.monotonic()``); if not, the
         job is abandoned to ``on_late``."""
+        if self.on_abandon is not None:  # pinned to this CPU: hand it over, briefly
+            spin_until = min(deadline, time.monotonic() + SPIN_SECONDS)
+            while time.monotonic() < spin_until:
+                if self._done.acquire(blocking=False):
+                    return True
+                os.sched_yield()  # the handler's thread runs here, at once
         if not self._done.acquire(timeout=max(0.0, deadline - time.monotonic())):
             with self._lock:
                 if not self.finished:
