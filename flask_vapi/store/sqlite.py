@@ -189,6 +189,13 @@ class SQLiteStore(Store):
                 conn.close()
         _STORES.discard(self)
 
+    def __del__(self) -> None:
+        # An app's store is never closed explicitly: close its connection with it (a
+        # connection inherited across fork() was moved to _INHERITED and is not here).
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+
 
 class _Session:
     """``with``: hold the store's lock, open its connection if needed, and turn
