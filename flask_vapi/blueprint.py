@@ -15,11 +15,16 @@ from .errors import ConfigurationError
 from .logs import logger
 from .responders import ResponderMixin
 from .settings import Settings
+from .toolcalls import LateResultFormatter
 from .tools import describe_errors
 
 
 class VapiBlueprint(ResponderMixin, Blueprint):
     """A Flask blueprint that is a Vapi Server URL: ``POST {url_prefix}/webhook``.
+
+    ``late_result_formatter(tool name, tool call id, results[] entry) -> str`` writes the
+    content of late tool results posted into the call (default:
+    :func:`flask_vapi.background.control.format_late_result`).
 
     Override points (subclass to change them): :attr:`settings_class`,
     :attr:`dispatcher_class`.
@@ -35,12 +40,17 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         *,
         url_prefix: Optional[str] = "/vapi",
         config_prefix: str = "VAPI_",
+        late_result_formatter: Optional[LateResultFormatter] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name, import_name, url_prefix=url_prefix, **kwargs)
         #: Prefix of this blueprint's config keys, e.g. ``"VAPI_SALES_"`` for a second endpoint.
         self.config_prefix = config_prefix
         self.dispatcher = self.dispatcher_class(self)
+        if late_result_formatter is not None:
+            if not callable(late_result_formatter):
+                raise ConfigurationError("late_result_formatter must be callable.")
+            self.dispatcher.format_late_result = late_result_formatter
         self.record(self._add_webhook_rule)
         cli.add_commands(self)  # flask <name> tools | simulate | send
 
@@ -59,6 +69,8 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         app.extensions.setdefault("vapi", {})[self.name] = settings
         for authenticator in settings.authenticators:
             logs.add_secrets(authenticator.credentials)
+        if settings.control_token is not None:
+            logs.add_secrets((settings.control_token,))
 
     def _add_webhook_rule(self, state: BlueprintSetupState) -> None:
         # A rule without methods matches every method (Werkzeug would otherwise answer
@@ -80,6 +92,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         return settings
 
     def _webhook(self) -> Response:
+        arrived = time.monotonic()  # budgets count from here: reading and checking count
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         settings = self.settings_for(app)
         body = b""
@@ -109,7 +122,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 raise errors.Rejection(
                     400, errors.INVALID_JSON, "The request body is not valid JSON."
                 ) from None
-            reply = self.dispatcher.receive(app, payload, settings)
+            reply = self.dispatcher.receive(app, payload, settings, arrived)
         except errors.Rejection as rejection:
             return self._reject(app, rejection, body)
         if isinstance(reply.body, bytes):

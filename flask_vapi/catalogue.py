@@ -41,6 +41,12 @@ class MessageKind:
     flat: bool = False
     #: The signal's name when it is not the type (both transcript spellings share one).
     signal_name: Optional[str] = None
+    #: How long Vapi waits for the answer, in seconds, when fixed by Vapi (``None``: the
+    #: server's ``timeoutSeconds``, ``VAPI_SERVER_TIMEOUT``).
+    limit: Optional[float] = None
+    #: The default budget of a response-bearing type, in seconds, with a margin under
+    #: ``limit`` (``None``: ``VAPI_SERVER_TIMEOUT`` minus :data:`MARGIN`).
+    budget: Optional[float] = None
     #: Sent for every message of this type (derived: :func:`flask_vapi.signals.for_type`).
     signal: NamedSignal = field(init=False, repr=False, compare=False)
 
@@ -51,6 +57,11 @@ class MessageKind:
     def informational(self) -> bool:
         """Whether Vapi ignores the answer (``{}`` is sent): no responder, no tools."""
         return self.answer is None and not self.tools
+
+
+#: Seconds kept between a default budget and ``VAPI_SERVER_TIMEOUT``: the request's way to
+#: and from Vapi, and the answer's encoding.
+MARGIN = 2.0
 
 
 def _answer(decorator: str, schema: Optional[type[Schema]], fallback: Any) -> Answer:
@@ -66,6 +77,8 @@ _KINDS = [
             r.AssistantRequestResponse,
             {"error": "Sorry, we can't take your call right now. Please try again later."},
         ),
+        limit=7.5,  # fixed by Vapi (telephony caps call setup at 15 s)
+        budget=6.0,
     ),
     MessageKind("conversation-update", m.ConversationUpdate),
     MessageKind("end-of-call-report", m.EndOfCallReport),
@@ -83,6 +96,8 @@ _KINDS = [
         "knowledge-base-request",
         m.KnowledgeBaseRequest,
         _answer("knowledge_base_request", r.KnowledgeBaseRequestResponse, {"documents": []}),
+        limit=10.0,
+        budget=8.0,
     ),
     MessageKind("model-output", m.ModelOutput),
     MessageKind("phone-call-control", m.PhoneCallControl),
@@ -154,6 +169,9 @@ MESSAGE_KINDS: dict[str, MessageKind] = {kind.type: kind for kind in _KINDS}
 
 #: Wire type -> :class:`Answer`, for the types a single responder answers.
 ANSWERS: dict[str, Answer] = {kind.type: kind.answer for kind in _KINDS if kind.answer is not None}
+
+#: Wire type -> :class:`MessageKind`, for the types whose answer Vapi waits for.
+ANSWERED: dict[str, MessageKind] = {kind.type: kind for kind in _KINDS if not kind.informational}
 
 #: Types Vapi sends without the ``{"message": ...}`` envelope, at the body's top level.
 FLAT_TYPES: frozenset[str] = frozenset(kind.type for kind in _KINDS if kind.flat)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, cast
 from werkzeug.local import LocalProxy
 
 if TYPE_CHECKING:
-    from .models.common import ToolCall
     from .models.messages import Message
+    from .models.tools import ToolCall
 
 _message: ContextVar[Message] = ContextVar("flask_vapi.message")
 _tool_call: ContextVar[ToolCall] = ContextVar("flask_vapi.tool_call")

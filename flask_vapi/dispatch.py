@@ -7,7 +7,7 @@ body, so it can be driven directly by tests, the CLI or a background worker.
 from __future__ import annotations
 
 import difflib
-from collections import Counter
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, NamedTuple, Union
 
@@ -18,22 +18,20 @@ from marshmallow import ValidationError
 from . import errors, jsonio, signals
 from .answers import check_answer
 from .catalogue import ANSWERS, FLAT_TYPES, MESSAGE_KINDS, MessageKind
-from .context import _message, _tool_call
+from .context import _message
 from .logs import logger, quoted, short, wants_traceback
-from .models.common import ToolCall
 from .models.messages import FunctionCall, Message, ToolCalls
-from .runner import check_registrable, handler_name, sync_callable
+from .runner import Job, check_registrable, handler_name, sync_callable
 from .settings import Settings
-from .tools import Tool, ToolError, describe_errors, result_entry
+from .toolcalls import ToolCallsMixin
+from .tools import Tool
 
 JSON = "application/json"
 PCM = "application/octet-stream"
 EMPTY_OBJECT = b"{}"
+_END_OF_CALL = "end-of-call-report"
 #: ``@vapi.on("*")``: every message, whatever its type (unknown types included).
 ALL = "*"
-#: Unknown tool names listed by name in one log line; the rest are counted.
-_NAMES_LOGGED = 5
-_ARGUMENTS = "function.arguments"
 
 
 class Reply(NamedTuple):
@@ -43,10 +41,11 @@ class Reply(NamedTuple):
     content_type: str = JSON
 
 
-class Dispatcher:
+class Dispatcher(ToolCallsMixin):
     """The responders, tools and receivers of one blueprint, and the dispatch of messages."""
 
     def __init__(self, blueprint: Any = None) -> None:
+        super().__init__()
         #: Sent to receivers as ``blueprint=``: which endpoint received the message.
         self.blueprint = blueprint
         #: Wire type -> the one responder answering it.
@@ -105,12 +104,17 @@ class Dispatcher:
 
     # -- dispatch -----------------------------------------------------------------
 
-    def receive(self, app: Flask, payload: Any, settings: Settings) -> Reply:
+    def receive(
+        self, app: Flask, payload: Any, settings: Settings, arrived: float | None = None
+    ) -> Reply:
         """Dispatch a parsed request body.
 
-        Raises :class:`~flask_vapi.errors.Rejection` (400/422) when the body is not a
-        valid Vapi message; otherwise returns the reply (HTTP 200).
+        ``arrived`` (``time.monotonic()``, default now) is when the request arrived: budgets
+        count from it.  Raises :class:`~flask_vapi.errors.Rejection` (400/422) when the body
+        is not a valid Vapi message; otherwise returns the reply (HTTP 200).
         """
+        if arrived is None:
+            arrived = time.monotonic()
         message_dict = _envelope(payload)
         message_type = message_dict["type"]
         kind = MESSAGE_KINDS.get(message_type)
@@ -143,9 +147,11 @@ class Dispatcher:
                 self.send(app, signals.unknown_message, message)
                 self._notify(app, ALL, message)
                 return Reply(EMPTY_OBJECT)
+            if kind.type == _END_OF_CALL and message.call is not None and message.call.id:
+                self.call_ended(message.call.id)
             self.send(app, kind.signal, message)
             self._notify(app, kind.signal.name, message)
-            return self._answer(app, kind, message, settings)
+            return self._answer(app, kind, message, settings, arrived)
         finally:
             _message.reset(token)
 
@@ -204,12 +210,15 @@ class Dispatcher:
 
     # -- answers ------------------------------------------------------------------
 
-    def _answer(self, app: Flask, kind: MessageKind, message: Message, settings: Settings) -> Reply:
+    def _answer(
+        self, app: Flask, kind: MessageKind, message: Message, settings: Settings, arrived: float
+    ) -> Reply:
         if kind.tools:
             if isinstance(message, ToolCalls):
-                return Reply(jsonio.dumps({"results": self.run_tools(app, message)}))
+                results = self.run_tools(app, message, settings, arrived)
+                return Reply(jsonio.dumps({"results": results}))
             if isinstance(message, FunctionCall):
-                return Reply(jsonio.dumps(self._function_call(app, message)))
+                return Reply(jsonio.dumps(self.function_call(app, message, settings, arrived)))
         answer = kind.answer
         if answer is None:
             return Reply(EMPTY_OBJECT)
@@ -222,7 +231,7 @@ class Dispatcher:
             )
             return _encode(fallback)
         try:
-            value = sync_callable(app, responder)(message)
+            value = self._respond(app, message, responder, settings, arrived)
             if answer.schema is None and _is_stream(value):
                 return Reply(self._stream(app, message, responder, value), PCM)
             problems = check_answer(answer, value)
@@ -232,6 +241,33 @@ class Dispatcher:
         except Exception as exc:
             self.failed(app, message, exc, responder)
             return _encode(fallback)
+
+    def _respond(
+        self,
+        app: Flask,
+        message: Message,
+        responder: Callable[..., Any],
+        settings: Settings,
+        arrived: float,
+    ) -> Any:
+        """The responder's answer within the type's budget, or :class:`DeadlineExceeded`."""
+        handler = sync_callable(app, responder)
+        budget = settings.budgets.get(message.type)
+        if budget is None:
+            return handler(message)
+
+        def late(value: Any, error: Exception | None) -> None:
+            if error is not None:
+                self.failed(app, message, error, responder)
+            extra = {"handler": responder, "value": value, "exception": error}
+            self.send(app, signals.late_result, message, tool_call=None, **extra)
+
+        job = Job(lambda: handler(message), late)
+        if not settings.pool.start(app, job, (_message, message)):
+            raise errors.PoolExhausted(message.type, budget)
+        if not job.wait(arrived + budget):
+            raise errors.DeadlineExceeded(message.type, budget)
+        return job.result()
 
     def _stream(
         self, app: Flask, message: Message, responder: Callable[..., Any], chunks: Iterable[Any]
@@ -258,66 +294,6 @@ class Dispatcher:
             close = getattr(iterator, "close", None)
             if close is not None:
                 close()
-
-    # -- tools --------------------------------------------------------------------
-
-    def run_tools(self, app: Flask, message: ToolCalls) -> list[dict[str, Any]]:
-        """One result per tool call, in order; unknown tools are logged once per message."""
-        results = []
-        unknown: Counter[str] = Counter()
-        for call in message.tool_calls:
-            if call.name not in self.tools and not _broken_parts(call):
-                unknown[call.name] += 1
-            results.append(self.run_tool(app, message, call))
-        if unknown:
-            _log_unknown_tools(unknown)
-        return results
-
-    def run_tool(self, app: Flask, message: Message, call: ToolCall) -> dict[str, Any]:
-        """Run one tool call; failures become the result's ``error`` string."""
-        entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
-        broken = _broken_parts(call)
-        if broken:  # one broken call of a batch: answered, not run
-            entry["error"] = f"Invalid tool call: {describe_errors(broken)}"
-            return entry
-        entry.update(self._call_tool(app, message, call.name, call.arguments, call))
-        return entry
-
-    def _function_call(self, app: Flask, message: FunctionCall) -> dict[str, Any]:
-        function = message.function_call
-        if function.name not in self.tools:
-            _log_unknown_tools(Counter([function.name]))
-        entry = self._call_tool(app, message, function.name, function.parameters, None)
-        return {key: entry[key] for key in ("result", "error") if key in entry}
-
-    def _call_tool(
-        self, app: Flask, message: Message, name: str, arguments: Any, call: ToolCall | None
-    ) -> dict[str, Any]:
-        tool = self.tools.get(name)
-        if tool is None:
-            return {"error": f"No tool named '{name}' is available."}
-        try:
-            kwargs = tool.prepare(arguments)
-        except ToolError as exc:
-            logger.info(
-                "Vapi tool %s was called with invalid arguments: %s", quoted(name), short(exc)
-            )
-            return {"error": str(exc)}
-        except Exception as exc:  # a schema= hook or validator of the user's that raised
-            self.failed(app, message, exc, tool.func)
-            return {"error": _internal_error(name)}
-        token = _tool_call.set(call) if call is not None else None
-        try:
-            value = sync_callable(app, tool.func)(**kwargs)
-            return result_entry(value)
-        except ToolError as exc:
-            return {"error": str(exc)}
-        except Exception as exc:
-            self.failed(app, message, exc, tool.func)
-            return {"error": _internal_error(name)}
-        finally:
-            if token is not None:
-                _tool_call.reset(token)
 
 
 def _envelope(payload: Any) -> dict[str, Any]:
@@ -349,29 +325,9 @@ def _call_id(message: dict[str, Any]) -> str | None:
     return call_id if isinstance(call_id, str) else None
 
 
-def _internal_error(name: str) -> str:
-    return f"The tool '{name}' failed with an internal error."
-
-
-def _broken_parts(call: ToolCall) -> dict[str, list[str]]:
-    """What makes a tool call unanswerable; arguments are left to the tool, which names them."""
-    return {path: problems for path, problems in call.invalid_fields.items() if path != _ARGUMENTS}
-
-
 def _suggestion(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _log_unknown_tools(unknown: Counter[str]) -> None:
-    """One warning for every unknown tool of a message, however many calls it had."""
-    names = [
-        quoted(name) + (f" ({count} calls)" if count > 1 else "")
-        for name, count in unknown.most_common(_NAMES_LOGGED)
-    ]
-    if len(unknown) > _NAMES_LOGGED:
-        names.append(f"and {len(unknown) - _NAMES_LOGGED} more")
-    logger.warning("Vapi called tools that have no handler: %s.", ", ".join(names))
 
 
 def _is_stream(value: Any) -> bool:

@@ -52,6 +52,35 @@ class InvalidResponse(Exception):
         self.errors = errors
 
 
+class DeadlineExceeded(Exception):
+    """A handler did not answer within its budget: the caller got the fallback at once.
+
+    Sent as ``handler_error``; the handler goes on off the request path and its outcome is
+    sent on :data:`~flask_vapi.signals.late_result`.  ``tool`` names the tool (for tool
+    calls), ``budget`` is in seconds.
+    """
+
+    def __init__(self, message_type: str, budget: float, tool: str | None = None) -> None:
+        what = f"tool {tool!r}" if tool is not None else f"the {message_type!r} responder"
+        super().__init__(self._text(what, budget))
+        self.message_type = message_type
+        self.budget = budget
+        self.tool = tool
+
+    @staticmethod
+    def _text(what: str, budget: float) -> str:
+        return f"{what} did not finish within its {budget:g} s budget"
+
+
+class PoolExhausted(DeadlineExceeded):
+    """Every thread of the handler pool (``VAPI_MAX_WORKERS``) was busy: the handler did not
+    run and the caller got the fallback at once."""
+
+    @staticmethod
+    def _text(what: str, budget: float) -> str:
+        return f"{what} did not run: every handler thread is busy (see VAPI_MAX_WORKERS)"
+
+
 #: Error codes of the JSON error bodies.
 UNAUTHORIZED = "unauthorized"
 INVALID_JSON = "invalid_json"

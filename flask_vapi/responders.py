@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, overload
 from marshmallow import Schema
 
 from .dispatch import Dispatcher
-from .tools import Tool
+from .tools import Tool, ToolResult
 from .toolschema import handler_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +33,10 @@ class ResponderMixin:
         *,
         schema: Union[Schema, type[Schema], None] = None,
         description: Optional[str] = None,
+        timeout: Optional[float] = None,
+        on_timeout: Union[str, ToolResult, None] = None,
+        background: bool = False,
+        deliver_late: bool = False,
     ) -> Callable[[F], F]: ...
 
     def tool(
@@ -41,6 +45,10 @@ class ResponderMixin:
         *,
         schema: Union[Schema, type[Schema], None] = None,
         description: Optional[str] = None,
+        timeout: Optional[float] = None,
+        on_timeout: Union[str, ToolResult, None] = None,
+        background: bool = False,
+        deliver_late: bool = False,
     ) -> Union[F, Callable[[F], F]]:
         """Answer the tool ``name`` (default: the function's name) in ``tool-calls``.
 
@@ -63,8 +71,17 @@ class ResponderMixin:
         :class:`~flask_vapi.ToolResult` to add a spoken ``message`` or ``metadata``.  A
         ``Response``, ``bytes`` or a value JSON cannot encode becomes the generic error.
 
+        Deadlines (README, "Deadlines"): the call is answered within ``timeout`` seconds
+        (default and cap: the ``tool-calls`` budget, ``VAPI_DEADLINES``); past it, the call's
+        answer is ``on_timeout`` (a string result or a :class:`~flask_vapi.ToolResult`),
+        else the error "The tool 'x' did not finish in time.", and the late outcome is sent
+        on :data:`~flask_vapi.signals.late_result`.  ``deliver_late=True`` also posts the
+        late result into the live call (Live Call Control); ``background=True`` (a tool
+        configured ``async: true`` on Vapi) answers at once and always delivers that way.
+
         Raises :class:`~flask_vapi.ConfigurationError` for a name Vapi refuses
-        (:data:`~flask_vapi.tools.NAME_PATTERN`) or an annotation with no JSON type.
+        (:data:`~flask_vapi.tools.NAME_PATTERN`), an annotation with no JSON type, or a
+        ``timeout``/``on_timeout`` that is not valid.
         """
         if callable(name):
             return self.tool()(name)
@@ -79,6 +96,10 @@ class ResponderMixin:
                     func=func,
                     description=description if description is not None else inspect.getdoc(target),
                     schema=schema,
+                    timeout=timeout,
+                    on_timeout=on_timeout,
+                    background=background,
+                    deliver_late=deliver_late,
                 )
             )
             return func

@@ -1,13 +1,20 @@
-"""How handlers are called: plain or ``async def``, checked at registration, named for logs."""
+"""Where handlers run: plain or ``async def``, inline or on the bounded pool under a deadline."""
 
 from __future__ import annotations
 
+import atexit
+import contextvars
 import functools
 import importlib.util
 import inspect
+import os
+import threading
+import time
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from flask import Flask
+from flask.globals import _cv_request
 
 from .errors import ConfigurationError
 
@@ -60,3 +67,152 @@ def handler_name(handler: Callable[..., Any]) -> str:
     if isinstance(name, str):
         return name
     return type(handler).__qualname__ + " object"
+
+
+class Job:
+    """One handler call on the pool, waited for until a deadline.
+
+    Whoever comes second decides what happens to the outcome: the waiting request
+    (:meth:`wait` returns it) or, when the request gave up first, ``on_late``, which runs
+    in the pool thread, in the handler's contexts.
+    """
+
+    __slots__ = ("_done", "_lock", "abandoned", "error", "finished", "func", "on_late", "value")
+
+    def __init__(
+        self,
+        func: Callable[[], Any],
+        on_late: Callable[[Any, Exception | None], None] | None = None,
+    ) -> None:
+        self.func = func
+        self.on_late = on_late
+        self.value: Any = None
+        self.error: Exception | None = None
+        self.finished = False
+        self.abandoned = False
+        # Plain locks, looked up now (gevent may have patched threading): the cheapest
+        # way for one thread to wake another.
+        self._lock = threading.Lock()
+        self._done = threading.Lock()
+        self._done.acquire()
+
+    def run(self) -> None:
+        """Call the handler and hand its outcome to the waiter, or to ``on_late``."""
+        value, error = None, None
+        try:
+            value = self.func()
+        except Exception as exc:
+            error = exc
+        with self._lock:
+            self.value, self.error, self.finished = value, error, True
+            late = self.abandoned
+        self._done.release()
+        if late and self.on_late is not None:
+            self.on_late(value, error)
+
+    def wait(self, deadline: float) -> bool:
+        """Whether the handler finished by ``deadline`` (``time.monotonic()``); if not, the
+        job is abandoned to ``on_late``."""
+        if not self._done.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            with self._lock:
+                if not self.finished:
+                    self.abandoned = True
+                    return False
+        return True
+
+    def result(self) -> Any:
+        """The handler's return value, or its exception raised (after :meth:`wait`)."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Pool:
+    """A bounded pool of handler threads (greenlets in a gevent-patched process).
+
+    :meth:`start` never queues: with every thread busy it returns ``False`` at once, so
+    a request never waits for a thread past its budget.  Threads are made on demand, at
+    most ``max_workers``, and kept; a forked child (gunicorn workers) makes its own.  At
+    exit the interpreter waits up to :data:`DRAIN_SECONDS` for running handlers.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self._pid = os.getpid()
+        self._idle: list[_Worker] = []
+        self._threads = 0
+        self._lock = threading.Lock()
+
+    @property
+    def threads(self) -> int:
+        """How many threads this process's pool holds."""
+        return self._threads if self._pid == os.getpid() else 0
+
+    def start(self, app: Flask, job: Job, *variables: tuple[ContextVar[Any], Any]) -> bool:
+        """Run ``job`` on a free thread, in an app context of its own (``g`` starts empty;
+        its teardown runs when the handler ends) that sees the current request, with
+        ``variables`` set; ``False`` when every thread is busy."""
+        if self._pid != os.getpid():  # forked: the parent's threads are not here
+            self._pid, self._idle, self._threads = os.getpid(), [], 0
+        try:
+            worker = self._idle.pop()
+        except IndexError:
+            with self._lock:
+                if self._threads >= self.max_workers:
+                    return False
+                self._threads += 1
+            worker = _Worker(self)
+        request = _cv_request.get(None)
+        if request is not None:
+            variables = ((_cv_request, request), *variables)
+        worker.give(app.app_context(), job, variables)
+        return True
+
+
+#: Seconds the interpreter waits at exit for handlers still running on a pool.
+DRAIN_SECONDS = 10.0
+_running: set[Job] = set()
+
+
+class _Worker:
+    """One pool thread: sleeps on its own lock until :meth:`give` hands it a job."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.task: tuple[Any, Job, tuple[tuple[ContextVar[Any], Any], ...]] | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.thread = threading.Thread(target=self._loop, name="flask-vapi-handler", daemon=True)
+        self.thread.start()
+
+    def give(
+        self, scope: Any, job: Job, variables: tuple[tuple[ContextVar[Any], Any], ...]
+    ) -> None:
+        self.task = (scope, job, variables)
+        _running.add(job)
+        self.wake.release()
+
+    def _loop(self) -> None:
+        while True:
+            self.wake.acquire()
+            assert self.task is not None
+            scope, job, variables = self.task
+            self.task = None
+            # A fresh contextvars context per job: nothing leaks from one job to the next.
+            contextvars.Context().run(_run, scope, job, variables)
+            _running.discard(job)
+            self.pool._idle.append(self)
+
+
+def _run(scope: Any, job: Job, variables: tuple[tuple[ContextVar[Any], Any], ...]) -> None:
+    for variable, value in variables:  # the request first: the app context is pushed after
+        variable.set(value)
+    with scope:
+        job.run()
+
+
+@atexit.register
+def _drain() -> None:
+    stop = time.monotonic() + DRAIN_SECONDS
+    while _running and time.monotonic() < stop:
+        time.sleep(0.05)

@@ -30,7 +30,19 @@ unknown_message: NamedSignal = _signals.signal("unknown-message")
 #: 400/422 also ``body`` (the raw bytes), so nothing a sender posted is lost.
 request_rejected: NamedSignal = _signals.signal("request-rejected")
 #: A handler, receiver or response failed.  Extra: ``message``, ``exception``, ``handler``.
+#: A handler past its budget is sent with a :class:`~flask_vapi.errors.DeadlineExceeded`.
 handler_error: NamedSignal = _signals.signal("handler-error")
+#: A handler that ran past its budget finished, off the request path (the caller had the
+#: fallback).  Extra: ``message``, ``handler``, ``value`` (its return value, or ``None``),
+#: ``exception`` (or ``None``), ``tool_call`` (the :class:`~flask_vapi.models.ToolCall`, or
+#: ``None`` for a responder) and, for tools, ``entry`` (the ``results[]`` part it produced).
+late_result: NamedSignal = _signals.signal("late-result")
+#: A late or background tool result was posted into the live call (Live Call Control).
+#: Extra: ``message``, ``tool_call``, ``attempts``.
+late_result_delivered: NamedSignal = _signals.signal("late-result-delivered")
+#: A late or background tool result could not be delivered.  Extra: ``message``,
+#: ``tool_call``, ``reason`` (no control URL, the call ended, or what the last try got).
+late_result_undelivered: NamedSignal = _signals.signal("late-result-undelivered")
 
 #: ``assistant-request``: an inbound call needs an assistant (see ``@vapi.assistant_request``).
 assistant_request: NamedSignal = _signals.signal("assistant-request")

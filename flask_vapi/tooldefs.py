@@ -51,6 +51,8 @@ def tool_definitions(
 def tool_definition(tool: Tool, *, server_url: Optional[str] = None) -> dict[str, Any]:
     """One function tool: ``{"type": "function", "function": {...}, "server": {"url": ...}}``.
 
+    A ``background=True`` tool is exported with ``"async": true``.
+
     The name was checked against :data:`NAME_PATTERN` when the tool was registered.
     """
     function: dict[str, Any] = {"name": tool.name}
@@ -58,6 +60,8 @@ def tool_definition(tool: Tool, *, server_url: Optional[str] = None) -> dict[str
         function["description"] = tool.description
     function["parameters"] = parameters_schema(tool)
     definition: dict[str, Any] = {"type": "function", "function": function}
+    if tool.background:  # Vapi does not wait: the result comes by Live Call Control
+        definition["async"] = True
     if server_url is not None:
         definition["server"] = {"url": server_url}
     return definition

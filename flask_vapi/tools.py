@@ -78,6 +78,17 @@ class Tool:
     accepted: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)
     #: Argument -> its one type that needs no load (see :func:`~flask_vapi.toolschema.fast_types`).
     fast_types: Optional[dict[str, Any]] = field(init=False, repr=False, compare=False)
+    #: The tool's own budget in seconds (within the ``tool-calls`` budget); ``None``: that one.
+    timeout: Optional[float] = None
+    #: The answer when the budget runs out (a string result or a :class:`ToolResult`);
+    #: ``None``: the error "The tool 'x' did not finish in time.".
+    on_timeout: Union[str, ToolResult, None] = None
+    #: Answered at once (``on_timeout`` or "started"); the result goes by Live Call Control.
+    background: bool = False
+    #: A result that comes after the budget goes by Live Call Control too.
+    deliver_late: bool = False
+    #: The ``results[]`` entry part sent when the budget runs out (or at once, background).
+    timeout_entry: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.fullmatch(self.name):
@@ -86,6 +97,7 @@ class Tool:
                 "characters from a-z, A-Z, 0-9, '_' and '-'."
             )
         check_registrable(self.func, f"The handler of tool {self.name!r}")
+        object.__setattr__(self, "timeout_entry", self._timeout_entry())
         described = toolschema.signature(self.name, self.func)
         names = [parameter.name for parameter in described.parameters]
         required = [p.name for p in described.parameters if p.default is p.empty]
@@ -99,6 +111,37 @@ class Tool:
         set_(self, "required", frozenset(required))
         set_(self, "accepted", None if described.open_ended else frozenset(names))
         set_(self, "fast_types", fast)
+
+    def _timeout_entry(self) -> dict[str, Any]:
+        what = f"The tool {self.name!r}"
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool)
+            or not isinstance(self.timeout, (int, float))
+            or not 0 < self.timeout < float("inf")
+        ):
+            raise ConfigurationError(
+                f"{what}: timeout must be a positive number of seconds, not {self.timeout!r}."
+            )
+        if self.background and self.deliver_late:
+            raise ConfigurationError(
+                f"{what}: background=True already delivers its result later; "
+                "deliver_late=True is for tools answered in time when they can be."
+            )
+        if self.background and self.timeout is not None:
+            raise ConfigurationError(f"{what}: background=True is answered at once; drop timeout=.")
+        if self.on_timeout is None:
+            if self.background:
+                return {"result": f"The tool '{self.name}' started; its result will follow."}
+            return {"error": f"The tool '{self.name}' did not finish in time."}
+        if not isinstance(self.on_timeout, (str, ToolResult)):
+            raise ConfigurationError(
+                f"{what}: on_timeout must be a str or a ToolResult, "
+                f"not {type(self.on_timeout).__name__}."
+            )
+        try:
+            return result_entry(self.on_timeout)
+        except InvalidToolResult as exc:
+            raise ConfigurationError(f"{what}: on_timeout is not a valid result: {exc}") from None
 
     def prepare(self, arguments: Any) -> dict[str, Any]:
         """The keyword arguments for the handler, or :class:`ToolError` naming what is wrong."""

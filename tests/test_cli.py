@@ -607,3 +607,24 @@ def test_send_url(saved: Path, given: str, expected: str) -> None:
     assert result.stdout.startswith(f"POST {expected}: status-update (")
     parts = urlsplit(expected)
     assert received == [(parts.path, parts.query, SECRET)]
+
+
+def test_simulate_fails_when_a_tool_runs_out_of_time() -> None:
+    vapi = VapiBlueprint()
+    release = threading.Event()
+
+    @vapi.tool(timeout=0.2)
+    def slowLookup() -> str:
+        release.wait(10)
+        return "late"
+
+    try:
+        result = invoke(clinic(vapi), "vapi", "simulate")
+    finally:
+        release.set()
+    assert result.exit_code == 1
+    assert "error    The tool 'slowLookup' did not finish in time." in result.stdout
+    assert (
+        "a handler failed: DeadlineExceeded: tool 'slowLookup' did not finish within its 0.2 s"
+        in result.stdout
+    )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flask_vapi import VapiBlueprint, jsonio
-from flask_vapi.models.common import parse_arguments
+from flask_vapi.models.tools import parse_arguments
 from flask_vapi.payloads import make_function_call, make_tool_calls
 
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -104,3 +104,27 @@ def test_receiving_example(capsys: Any) -> None:
         f"call {p.CALL_ID} ended: silence-timed-out",
         "status-update",
     ]
+
+
+def test_deadlines_example(capsys: Any) -> None:
+    import time
+
+    from flask_vapi import signals
+
+    index = next(i for i, block in enumerate(BLOCKS) if '"searchFlights", timeout=0.2' in block)
+    namespace = run_block(index)
+    app: Flask = namespace["app"]
+    try:
+        response = app.test_client().post(
+            "/vapi/webhook",
+            json=p.wrap(p.make_tool_calls(("searchFlights", {"destination": "Lisbon"}, "c1"))),
+        )
+        assert response.get_json()["results"] == [
+            {"toolCallId": "c1", "name": "searchFlights", "result": "Still searching, one moment."}
+        ]
+        stop = time.monotonic() + 10
+        while "late:" not in (out := capsys.readouterr().out) and time.monotonic() < stop:
+            time.sleep(0.02)
+        assert out == "late: Two flights to Lisbon tomorrow.\n"
+    finally:
+        signals.late_result.disconnect(namespace["keep_late_results"])

@@ -197,6 +197,10 @@ DOCUMENTED_DEFAULTS: dict[str, Any] = {
     "VAPI_AUTH_DISABLED": False,
     "VAPI_MAX_CONTENT_LENGTH": 16777216,
     "VAPI_FALLBACK_RESPONSES": {},
+    "VAPI_SERVER_TIMEOUT": 20,
+    "VAPI_DEADLINES": {},
+    "VAPI_MAX_WORKERS": 32,
+    "VAPI_CONTROL_TOKEN": None,
 }
 
 
@@ -348,6 +352,8 @@ def test_fallback_responses_are_honoured() -> None:
 
 def test_every_documented_key_is_shown_to_be_honoured() -> None:
     others = {"VAPI_AUTH_DISABLED", "VAPI_MAX_CONTENT_LENGTH", "VAPI_FALLBACK_RESPONSES"}
+    # Shown in tests/test_deadlines.py, test_deadline_settings.py and test_late_delivery.py.
+    others |= {"VAPI_SERVER_TIMEOUT", "VAPI_DEADLINES", "VAPI_MAX_WORKERS", "VAPI_CONTROL_TOKEN"}
     assert set(HONOURED) | others == set(DOCUMENTED_DEFAULTS)
 
 

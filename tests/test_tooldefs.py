@@ -264,3 +264,21 @@ def test_schema_tools_validate_and_convert_before_the_handler() -> None:
     assert bad["error"].startswith("Invalid arguments for tool 'book': ")
     assert "day: Not a valid date." in bad["error"]
     assert "party: Must be greater than or equal to 1 and less than or equal to 4." in bad["error"]
+
+
+def test_a_background_tool_is_exported_async(dto: Draft202012Validator) -> None:
+    vapi = VapiBlueprint()
+
+    @vapi.tool(background=True)
+    def lookup_order(order: str) -> str:
+        """Look an order up (slow)."""
+        return order
+
+    @vapi.tool
+    def quick() -> str:
+        return "x"
+
+    slow, fast = tool_definitions(vapi, server_url=SERVER_URL)
+    assert slow["async"] is True
+    assert "async" not in fast
+    assert_vapi_accepts(dto, slow)

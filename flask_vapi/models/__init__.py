@@ -14,13 +14,12 @@ from .common import (
     OpenAIMessage,
     PhoneNumber,
     Session,
-    ToolCall,
-    ToolWithToolCall,
     TransferDestination,
 )
 from .messages import *  # noqa: F403
 from .messages import __all__ as _message_names
 from .simulations import SimulationCalls, SimulationRunEnded, SimulationRunStarted
+from .tools import ToolCall, ToolWithToolCall
 
 __all__ = [
     "Analysis",

@@ -20,14 +20,12 @@ from .common import (
     OpenAIMessage,
     PhoneNumber,
     Session,
-    ToolCall,
-    ToolWithToolCall,
     TransferDestination,
     moment,
     parse_timestamp,
-    tool_arguments,
 )
 from .derived import derived, first
+from .tools import ToolCall, ToolWithToolCall, tool_arguments
 
 
 class Message(VapiObject):

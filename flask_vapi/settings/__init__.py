@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from .. import auth
+from .. import auth, runner
 from .schema import DEFAULTS, ConfigSchema, defaults, load_authenticators
 
 __all__ = [
@@ -64,6 +64,12 @@ class Settings:
     fallbacks: Mapping[str, Any]
     #: Whether an authenticator reads the request URL (building it costs ~10 µs).
     needs_url: bool = False
+    #: Type Vapi waits an answer for -> its budget in seconds (``None``: no deadline).
+    budgets: Mapping[str, float | None] = field(default_factory=dict)
+    #: Where handlers of answered types run (``VAPI_MAX_WORKERS`` threads).
+    pool: runner.Pool = field(default_factory=lambda: runner.Pool(32), repr=False, compare=False)
+    #: Sent as ``Authorization: Bearer`` to Live Call Control (``VAPI_CONTROL_TOKEN``).
+    control_token: str | None = field(default=None, repr=False)
     #: The config prefix the settings were read with.
     prefix: str = "VAPI_"
     #: ``{prefix}*`` key -> value as registered (hidden: it holds credentials).
@@ -96,6 +102,9 @@ class Settings:
             max_content_length=checked["MAX_CONTENT_LENGTH"],
             fallbacks=checked["FALLBACK_RESPONSES"],
             needs_url=any(authenticator.needs_url for authenticator in authenticators),
+            budgets=checked["budgets"],
+            pool=runner.Pool(checked["MAX_WORKERS"]),
+            control_token=checked["CONTROL_TOKEN"],
             prefix=prefix,
             registered={prefix + key: copy.deepcopy(app.config[prefix + key]) for key in DEFAULTS},
         )

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from .. import auth
 from ..answers import check_answer
-from ..catalogue import ANSWERS
+from ..catalogue import ANSWERED, ANSWERS
 from ..models.base import Field
 
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
@@ -177,3 +177,43 @@ class Fallbacks(Key):
                 raise ValidationError({kind: [f"is not a valid response: {errors}"]})
             fallbacks[kind] = response
         return fallbacks
+
+
+class ServerTimeout(Seconds):
+    """Vapi's server ``timeoutSeconds``: a number from 1 to 300."""
+
+    def check(self, value: Any) -> float:
+        if not (math.isfinite(value) and 1 <= value <= 300):
+            raise ValidationError("must be from 1 to 300 seconds, as Vapi's timeoutSeconds")
+        return float(value)
+
+
+class Deadlines(Key):
+    """Response-bearing type -> its budget in seconds (``None``: no deadline); checked
+    against Vapi's limits with the other keys (``ConfigSchema``)."""
+
+    kinds = (Mapping,)
+    what = "a dict of message type -> seconds or None"
+
+    def check(self, value: Any) -> dict[str, float | None]:
+        unknown = sorted(set(value) - set(ANSWERED))
+        if unknown:
+            raise ValidationError(
+                f"has no type Vapi waits an answer for: {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(ANSWERED))}"
+            )
+        budgets: dict[str, float | None] = {}
+        for kind, budget in value.items():
+            if budget is not None:
+                budget = budget_seconds(budget)
+                if budget is None:
+                    raise ValidationError({kind: ["must be a positive number of seconds or None"]})
+            budgets[kind] = budget
+        return budgets
+
+
+def budget_seconds(value: Any) -> float | None:
+    """``value`` as a budget in seconds (a finite number above 0), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None

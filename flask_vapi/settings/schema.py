@@ -11,10 +11,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, post_load, validates_schema
 
 from .. import auth
+from ..catalogue import ANSWERED, MARGIN
 from ..errors import ConfigurationError
 from .keys import (
     Choice,
     Credentials,
+    Deadlines,
     Fallbacks,
     Flag,
     HeaderName,
@@ -22,6 +24,7 @@ from .keys import (
     PayloadFormat,
     PositiveInt,
     Seconds,
+    ServerTimeout,
     StaticHeaders,
 )
 
@@ -52,6 +55,10 @@ class ConfigSchema(Schema):
     AUTH_DISABLED = Flag(False)
     MAX_CONTENT_LENGTH = PositiveInt(16 * 1024 * 1024)
     FALLBACK_RESPONSES = Fallbacks({})
+    SERVER_TIMEOUT = ServerTimeout(20)
+    DEADLINES = Deadlines({})
+    MAX_WORKERS = PositiveInt(32)
+    CONTROL_TOKEN = Key(None, optional=True)
 
     #: The keys whose value is a credential (one configures a mode).
     CREDENTIAL_KEYS = ("SECRET", "BEARER_TOKEN", "HMAC_SECRET", "HEADERS")
@@ -101,6 +108,22 @@ class ConfigSchema(Schema):
             )
 
     @validates_schema
+    def _deadlines(self, data: dict[str, Any], **kwargs: Any) -> None:
+        timeout, p = data["SERVER_TIMEOUT"], self.prefix
+        for kind, budget in data["DEADLINES"].items():
+            limit = ANSWERED[kind].limit
+            if budget is not None and budget >= (limit or timeout):
+                waits = (
+                    f"Vapi waits {limit:g} s" if limit else f"{p}SERVER_TIMEOUT is {timeout:g} s"
+                )
+                raise ValidationError(
+                    {kind: [f"is {budget:g} s, but {waits}: leave a margin for the way back"]},
+                    "DEADLINES",
+                )
+        if data["CONTROL_TOKEN"] == "":
+            raise ValidationError("must not be empty (None: no token)", "CONTROL_TOKEN")
+
+    @validates_schema
     def _authentication(self, data: dict[str, Any], **kwargs: Any) -> None:
         p = self.prefix
         configured = [p + key for key in self.CREDENTIAL_KEYS if data[key] is not None]
@@ -135,7 +158,14 @@ class ConfigSchema(Schema):
             found.append(self._hmac(data))
         if data["HEADERS"] is not None:
             found.append(auth.HeadersAuth(data["HEADERS"]))
-        return {**data, "authenticators": tuple(found)}
+        return {**data, "authenticators": tuple(found), "budgets": self._budgets(data)}
+
+    @staticmethod
+    def _budgets(data: dict[str, Any]) -> dict[str, float | None]:
+        timeout = data["SERVER_TIMEOUT"]
+        default = timeout - MARGIN if timeout > 2 * MARGIN else timeout / 2
+        budgets = {kind.type: kind.budget or default for kind in ANSWERED.values()}
+        return {**budgets, **data["DEADLINES"]}
 
     @staticmethod
     def _hmac(data: dict[str, Any]) -> auth.HmacAuth:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +37,9 @@ RESPONSE_DEFINITIONS = {
 }
 
 
-class Holder(threading.local):
-    """What the fuzzed tool and responders return for the current example."""
+class Holder:
+    """What the fuzzed tool and responders return for the current example (not thread-local:
+    handlers run on the handler pool)."""
 
     value: Any = None
     called: int = 0
