@@ -167,10 +167,19 @@ class CeleryRunner(BackgroundRunner):
         raw: dict[str, Any],
     ) -> None:
         """Send the task (in this process: only when the broker cannot be reached)."""
+        celery_app = app.extensions.get("celery") or current_celery_app
         try:
-            celery_app = app.extensions.get("celery") or current_celery_app
             celery_app.tasks[TASK_NAME].apply_async((receiver.blueprint, receiver.id, key, raw))
         except Exception as exc:
+            if celery_app.conf.task_always_eager:  # it ran here: this is its own failure
+                logger.error(
+                    "Vapi %s background receiver %s failed in Celery's eager mode: %s: %s",
+                    quoted(message.type),
+                    handler_name(receiver.func),
+                    type(exc).__name__,
+                    short(exc),
+                )
+                return
             logger.error(
                 "Could not hand Vapi %s background receiver %s to Celery (%s: %s); "
                 "running it in this process.",
