@@ -24,14 +24,34 @@ CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Server:
-    """``gunicorn -k sync -w 1`` on a listening socket it inherits (no free-port race).
+    """``gunicorn -k sync -w 1`` (by default) on a listening socket it inherits (no
+    free-port race).
 
-    A context manager: the server is terminated (then killed) on exit, even on error.
+    ``spec`` (a ``module:factory()`` of this folder; default ``APP_SPECS[which]``),
+    ``worker_class``, ``workers``, ``threads`` and ``timeout`` change the command (the
+    deadline benchmark runs every worker class).  A context manager: the server is
+    terminated (then killed) on exit, even on error.
     """
 
-    def __init__(self, which: str, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        which: str,
+        startup_timeout: float = 30.0,
+        *,
+        spec: Optional[str] = None,
+        worker_class: str = "sync",
+        workers: int = 1,
+        threads: int = 1,
+        timeout: int = 60,
+    ) -> None:
         self.which = which
         self.startup_timeout = startup_timeout
+        self.spec = spec or APP_SPECS[which]
+        self.options = [f"--worker-class={worker_class}", f"--workers={workers}"]
+        if worker_class == "gthread":
+            self.options.append(f"--threads={threads}")
+        self.options.append(f"--timeout={timeout}")
+        self.workers = workers
         self.sock: Optional[socket.socket] = None
         self.proc: Optional[subprocess.Popen[bytes]] = None
         self.port = 0
@@ -63,27 +83,30 @@ class Server:
             sys.executable,
             "-m",
             "gunicorn",
-            "--worker-class=sync",
-            "--workers=1",
+            *self.options,
             f"--bind=fd://{fd}",
             "--log-level=warning",
-            "--timeout=60",
-            APP_SPECS[self.which],
+            self.spec,
         ]
         self.proc = subprocess.Popen(command, env=env, pass_fds=(fd,), cwd=str(HERE))
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn ({self.which}) exited with {self.proc.returncode}")
-            if self.worker_pid() is not None:
+            if len(self.worker_pids()) >= self.workers:
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"gunicorn ({self.which}) did not start a worker in time")
+        raise RuntimeError(f"gunicorn ({self.which}) did not start its workers in time")
 
     def worker_pid(self) -> Optional[int]:
-        """The pid of the (single) worker process, or ``None`` before it exists."""
+        """The pid of the (first) worker process, or ``None`` before it exists."""
+        pids = self.worker_pids()
+        return pids[0] if pids else None
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the worker processes now."""
         if self.proc is None:
-            return None
+            return []
         master = self.proc.pid
         try:
             children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -93,7 +116,7 @@ class Server:
                 for entry in Path("/proc").iterdir()
                 if entry.name.isdigit() and _ppid(entry.name) == master
             ]
-        return int(children[0]) if children else None
+        return [int(child) for child in children]
 
     def stop(self) -> None:
         """Stop gunicorn (SIGTERM, then SIGKILL after 10 s) and close the socket."""

@@ -2,7 +2,7 @@
 
 from . import models, signals
 from .blueprint import VapiBlueprint
-from .context import current_message, current_tool_call
+from .context import call_state, current_message, current_tool_call
 from .errors import ConfigurationError
 from .tools import ToolError, ToolResult
 
@@ -19,6 +19,7 @@ __all__ = [
     "ToolError",
     "ToolResult",
     "VapiBlueprint",
+    "call_state",
     "current_message",
     "current_tool_call",
     "models",

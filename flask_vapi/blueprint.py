@@ -10,11 +10,13 @@ from flask import Blueprint, Flask, Response, current_app, request, stream_with_
 from flask.blueprints import BlueprintSetupState
 
 from . import auth, cli, errors, jsonio, logs, signals
-from .dispatch import JSON, Dispatcher
+from .dispatch import Dispatcher
 from .errors import ConfigurationError
 from .logs import logger
+from .reply import JSON
 from .responders import ResponderMixin
 from .settings import Settings
+from .store.state import CallState
 from .toolcalls import LateResultFormatter
 from .tools import describe_errors
 
@@ -91,6 +93,16 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         settings: Settings = app.extensions["vapi"][self.name]
         return settings
 
+    def call_state(self, call_id: str, app: Optional[Flask] = None) -> CallState:
+        """The state of call ``call_id`` outside a webhook (a background job, a CLI command),
+        in the store of ``app`` (default: the current app)::
+
+            with app.app_context():
+                vapi.call_state(call_id)["crm_synced"] = True
+        """
+        app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+        return CallState(self.settings_for(app).store, call_id)
+
     def _webhook(self) -> Response:
         arrived = time.monotonic()  # budgets count from here: reading and checking count
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -122,7 +134,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 raise errors.Rejection(
                     400, errors.INVALID_JSON, "The request body is not valid JSON."
                 ) from None
-            reply = self.dispatcher.receive(app, payload, settings, arrived)
+            reply = self.dispatcher.receive(app, payload, settings, arrived, body)
         except errors.Rejection as rejection:
             return self._reject(app, rejection, body)
         if isinstance(reply.body, bytes):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, NamedTuple, Union
+from typing import Any, Callable
 
 from blinker import NamedSignal
 from flask import Flask
@@ -18,30 +18,23 @@ from marshmallow import ValidationError
 from . import errors, jsonio, signals
 from .answers import check_answer
 from .catalogue import ANSWERS, FLAT_TYPES, MESSAGE_KINDS, MessageKind
-from .context import _message
+from .context import _call_state, _message
 from .logs import logger, quoted, short, wants_traceback
 from .models.messages import FunctionCall, Message, ToolCalls
+from .once import OnceMixin
+from .reply import EMPTY_OBJECT, PCM, Reply
 from .runner import Job, check_registrable, handler_name, sync_callable
 from .settings import Settings
+from .store.state import CallState
 from .toolcalls import ToolCallsMixin
 from .tools import Tool
 
-JSON = "application/json"
-PCM = "application/octet-stream"
-EMPTY_OBJECT = b"{}"
 _END_OF_CALL = "end-of-call-report"
 #: ``@vapi.on("*")``: every message, whatever its type (unknown types included).
 ALL = "*"
 
 
-class Reply(NamedTuple):
-    """What to send back to Vapi (always with HTTP 200)."""
-
-    body: Union[bytes, Iterator[bytes]]
-    content_type: str = JSON
-
-
-class Dispatcher(ToolCallsMixin):
+class Dispatcher(ToolCallsMixin, OnceMixin):
     """The responders, tools and receivers of one blueprint, and the dispatch of messages."""
 
     def __init__(self, blueprint: Any = None) -> None:
@@ -105,13 +98,19 @@ class Dispatcher(ToolCallsMixin):
     # -- dispatch -----------------------------------------------------------------
 
     def receive(
-        self, app: Flask, payload: Any, settings: Settings, arrived: float | None = None
+        self,
+        app: Flask,
+        payload: Any,
+        settings: Settings,
+        arrived: float | None = None,
+        body: bytes | None = None,
     ) -> Reply:
         """Dispatch a parsed request body.
 
         ``arrived`` (``time.monotonic()``, default now) is when the request arrived: budgets
-        count from it.  Raises :class:`~flask_vapi.errors.Rejection` (400/422) when the body
-        is not a valid Vapi message; otherwise returns the reply (HTTP 200).
+        count from it.  ``body``, the raw bytes, identifies a redelivery (without it, only
+        tool calls are deduplicated).  Raises :class:`~flask_vapi.errors.Rejection`
+        (400/422) when the body is not a valid Vapi message; otherwise returns the reply.
         """
         if arrived is None:
             arrived = time.monotonic()
@@ -137,22 +136,39 @@ class Dispatcher(ToolCallsMixin):
                 quoted(message_type),
                 short(", ".join(message.invalid_fields)),
             )
+        call_id = _call_id(message_dict)
         token = _message.set(message)
+        state = _call_state.set(CallState(settings.store, call_id)) if call_id else None
         try:
-            self.send(app, signals.message_received, message)
             if kind is None:
+                self.send(app, signals.message_received, message)
                 logger.info(
                     "Received a Vapi message of unknown type %s; answered {}.", quoted(message_type)
                 )
                 self.send(app, signals.unknown_message, message)
                 self._notify(app, ALL, message)
                 return Reply(EMPTY_OBJECT)
-            if kind.type == _END_OF_CALL and message.call is not None and message.call.id:
-                self.call_ended(message.call.id)
+            deadline = arrived + (settings.budgets.get(kind.type) or 0.0)
+            key, first_answer = self.first_delivery(app, settings, kind, message, body, deadline)
+            if first_answer is not None:
+                return first_answer
+            claims = None
+            if settings.deduplicate and isinstance(message, ToolCalls):
+                claims = self.claim_tool_calls(app, settings, message, arrived)
+                if claims and not any(claims.values()):  # every call was delivered before
+                    return self._answer(app, kind, message, settings, arrived, claims)
+            self.send(app, signals.message_received, message)
             self.send(app, kind.signal, message)
             self._notify(app, kind.signal.name, message)
-            return self._answer(app, kind, message, settings, arrived)
+            reply = self._answer(app, kind, message, settings, arrived, claims)
+            if key is not None:
+                self.remember(app, settings, key, reply)
+            if kind.type == _END_OF_CALL and call_id:
+                self.call_ended(app, settings, call_id)
+            return reply
         finally:
+            if state is not None:
+                _call_state.reset(state)
             _message.reset(token)
 
     def send(self, app: Flask, signal: NamedSignal, message: Message | None, **extra: Any) -> None:
@@ -211,11 +227,17 @@ class Dispatcher(ToolCallsMixin):
     # -- answers ------------------------------------------------------------------
 
     def _answer(
-        self, app: Flask, kind: MessageKind, message: Message, settings: Settings, arrived: float
+        self,
+        app: Flask,
+        kind: MessageKind,
+        message: Message,
+        settings: Settings,
+        arrived: float,
+        claims: dict[str, bool] | None = None,
     ) -> Reply:
         if kind.tools:
             if isinstance(message, ToolCalls):
-                results = self.run_tools(app, message, settings, arrived)
+                results = self.run_tools(app, message, settings, arrived, claims)
                 return Reply(jsonio.dumps({"results": results}))
             if isinstance(message, FunctionCall):
                 return Reply(jsonio.dumps(self.function_call(app, message, settings, arrived)))
@@ -263,7 +285,7 @@ class Dispatcher(ToolCallsMixin):
             self.send(app, signals.late_result, message, tool_call=None, **extra)
 
         job = Job(lambda: handler(message), late)
-        if not settings.pool.start(app, job, (_message, message)):
+        if not settings.pool.start(app, job):
             raise errors.PoolExhausted(message.type, budget)
         if not job.wait(arrived + budget):
             raise errors.DeadlineExceeded(message.type, budget)

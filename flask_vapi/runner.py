@@ -8,13 +8,13 @@ import functools
 import importlib.util
 import inspect
 import os
+import sys
 import threading
 import time
 from contextvars import ContextVar
 from typing import Any, Callable
 
 from flask import Flask
-from flask.globals import _cv_request
 
 from .errors import ConfigurationError
 
@@ -49,14 +49,34 @@ def sync_callable(app: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
     """
     code = getattr(getattr(func, "__func__", func), "__code__", None)
     if code is not None:
-        return app.ensure_sync(func) if code.co_flags & inspect.CO_COROUTINE else func
+        return _coroutine(app, func) if code.co_flags & inspect.CO_COROUTINE else func
     if not is_async(func):
         return func
     if isinstance(func, functools.partial):
-        return app.ensure_sync(func)
+        return _coroutine(app, func)
     # A callable object with ``async def __call__``: ensure_sync needs the bound method.
     call: Callable[..., Any] = getattr(func, "__call__")  # noqa: B004, B009
-    return app.ensure_sync(call)
+    return _coroutine(app, call)
+
+
+def _coroutine(app: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A coroutine function run to completion (Flask's ``ensure_sync``, through asgiref).
+
+    In a gevent-patched process every greenlet shares one OS thread, and so one asyncio
+    loop: a second coroutine would be refused while one awaits.  There each runs in a
+    native thread of gevent's pool, with the caller's context variables.
+    """
+    run = app.ensure_sync(func)
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return run
+    import gevent  # type: ignore[import-untyped]
+
+    def in_native_thread(*args: Any, **kwargs: Any) -> Any:
+        context = contextvars.copy_context()
+        return gevent.get_hub().threadpool.apply(context.run, (run, *args), kwargs)
+
+    return in_native_thread
 
 
 def handler_name(handler: Callable[..., Any]) -> str:
@@ -149,9 +169,9 @@ class Pool:
         return self._threads if self._pid == os.getpid() else 0
 
     def start(self, app: Flask, job: Job, *variables: tuple[ContextVar[Any], Any]) -> bool:
-        """Run ``job`` on a free thread, in an app context of its own (``g`` starts empty;
-        its teardown runs when the handler ends) that sees the current request, with
-        ``variables`` set; ``False`` when every thread is busy."""
+        """Run ``job`` on a free thread, with the current context variables (the request,
+        the message, ...) and ``variables`` set, in an app context of its own (``g`` starts
+        empty; its teardown runs when the handler ends); ``False`` when every thread is busy."""
         if self._pid != os.getpid():  # forked: the parent's threads are not here
             self._pid, self._idle, self._threads = os.getpid(), [], 0
         try:
@@ -162,10 +182,9 @@ class Pool:
                     return False
                 self._threads += 1
             worker = _Worker(self)
-        request = _cv_request.get(None)
-        if request is not None:
-            variables = ((_cv_request, request), *variables)
-        worker.give(app.app_context(), job, variables)
+        # A copy of the request's contextvars (O(1)): the request context, the message,
+        # the call state; the job's own app context is pushed on top of them.
+        worker.give(contextvars.copy_context(), app.app_context(), job, variables)
         return True
 
 
@@ -179,16 +198,22 @@ class _Worker:
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
-        self.task: tuple[Any, Job, tuple[tuple[ContextVar[Any], Any], ...]] | None = None
+        self.task: (
+            tuple[contextvars.Context, Any, Job, tuple[tuple[ContextVar[Any], Any], ...]] | None
+        ) = None
         self.wake = threading.Lock()
         self.wake.acquire()
         self.thread = threading.Thread(target=self._loop, name="flask-vapi-handler", daemon=True)
         self.thread.start()
 
     def give(
-        self, scope: Any, job: Job, variables: tuple[tuple[ContextVar[Any], Any], ...]
+        self,
+        context: contextvars.Context,
+        scope: Any,
+        job: Job,
+        variables: tuple[tuple[ContextVar[Any], Any], ...],
     ) -> None:
-        self.task = (scope, job, variables)
+        self.task = (context, scope, job, variables)
         _running.add(job)
         self.wake.release()
 
@@ -196,16 +221,16 @@ class _Worker:
         while True:
             self.wake.acquire()
             assert self.task is not None
-            scope, job, variables = self.task
+            context, scope, job, variables = self.task
             self.task = None
-            # A fresh contextvars context per job: nothing leaks from one job to the next.
-            contextvars.Context().run(_run, scope, job, variables)
+            # Each job in its own copy: nothing leaks from one job to the next.
+            context.run(_run, scope, job, variables)
             _running.discard(job)
             self.pool._idle.append(self)
 
 
 def _run(scope: Any, job: Job, variables: tuple[tuple[ContextVar[Any], Any], ...]) -> None:
-    for variable, value in variables:  # the request first: the app context is pushed after
+    for variable, value in variables:
         variable.set(value)
     with scope:
         job.run()

@@ -44,6 +44,14 @@ late_result_delivered: NamedSignal = _signals.signal("late-result-delivered")
 #: ``tool_call``, ``reason`` (no control URL, the call ended, or what the last try got).
 late_result_undelivered: NamedSignal = _signals.signal("late-result-undelivered")
 
+#: A redelivered message (the same body again) or tool call (the same call and tool call
+#: id) was answered with the first answer, running nothing; the message's own signals are
+#: not sent.  Extra: ``message``, and ``tool_call`` for a tool call.
+duplicate_message: NamedSignal = _signals.signal("duplicate-message")
+#: The store (``VAPI_STORE_URL``) failed; the request was handled without it.  Extra:
+#: ``exception`` (a :class:`~flask_vapi.store.StoreError`), ``operation`` (what it was doing).
+store_error: NamedSignal = _signals.signal("store-error")
+
 #: ``assistant-request``: an inbound call needs an assistant (see ``@vapi.assistant_request``).
 assistant_request: NamedSignal = _signals.signal("assistant-request")
 

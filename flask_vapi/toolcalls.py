@@ -8,13 +8,17 @@ from typing import Any, Callable, NamedTuple
 
 from flask import Flask
 
-from . import errors, signals
-from .context import _message, _tool_call
+from . import errors, jsonio, signals
+from .context import _tool_call
 from .logs import logger, quoted, short
 from .models.messages import FunctionCall, Message, ToolCalls
 from .models.tools import ToolCall
+from .once import CLAIM_MARGIN
 from .runner import Job, sync_callable
 from .settings import Settings
+from .store import StoreError
+from .store.dedup import Deduplicator, tool_call_key
+from .store.state import CallState
 from .tools import Tool, ToolError, describe_errors, result_entry
 
 #: Unknown tool names listed by name in one log line; the rest are counted.
@@ -42,6 +46,8 @@ class ToolCallsMixin:
     tools: dict[str, Tool]
     failed: Callable[..., None]
     send: Callable[..., None]
+    store_failed: Callable[..., None]
+    duplicate: Callable[..., None]
     #: Builds the content of a late result posted into the call (replaceable).
     format_late_result: LateResultFormatter | None = None
 
@@ -49,12 +55,17 @@ class ToolCallsMixin:
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._ended_lock = threading.Lock()
 
-    def call_ended(self, call_id: str) -> None:
-        """Remember that ``call_id`` ended: its late results are not delivered."""
+    def call_ended(self, app: Flask, settings: Settings, call_id: str) -> None:
+        """``call_id`` ended: its late results are not delivered, and its state is kept
+        ``VAPI_CALL_STATE_TTL`` more seconds (hook tool calls may still come)."""
         with self._ended_lock:
             self._ended[call_id] = None
             if len(self._ended) > _ENDED_CALLS_KEPT:
                 self._ended.popitem(last=False)
+        try:
+            CallState(settings.store, call_id).ended(settings.call_state_ttl)
+        except StoreError as exc:
+            self.store_failed(app, exc, "keeping the state of an ended call")
 
     def has_ended(self, call_id: str | None) -> bool:
         """Whether this process saw the end-of-call report of ``call_id``."""
@@ -62,18 +73,47 @@ class ToolCallsMixin:
 
     # -- tool-calls -----------------------------------------------------------------
 
+    def claim_tool_calls(
+        self, app: Flask, settings: Settings, message: ToolCalls, arrived: float
+    ) -> dict[str, bool]:
+        """Tool call id -> whether this is its first delivery (across workers)."""
+        once = _deduplicator(settings)
+        running = (settings.budgets.get(message.type) or 0.0) + CLAIM_MARGIN
+        call_id = message.call.id if message.call is not None else None
+        claims = {}
+        try:
+            for call in message.tool_calls:
+                if call.id not in claims:
+                    claims[call.id] = once.claim(tool_call_key(call_id, call.id), running)
+        except StoreError as exc:
+            self.store_failed(app, exc, "checking tool calls for redelivery")
+            return {}
+        return claims
+
     def run_tools(
-        self, app: Flask, message: ToolCalls, settings: Settings, arrived: float
+        self,
+        app: Flask,
+        message: ToolCalls,
+        settings: Settings,
+        arrived: float,
+        claims: dict[str, bool] | None = None,
     ) -> list[dict[str, Any]]:
         """One result per tool call, in order; the calls run side by side on the pool, each
-        within its budget.  Unknown tools are logged once per message."""
+        within its budget.  Unknown tools are logged once per message.  A call ``claims``
+        says was delivered before runs nothing: it gets the first delivery's answer."""
         started: list[dict[str, Any] | tuple[dict[str, Any], _Running]] = []
         unknown: Counter[str] = Counter()
+        once = _deduplicator(settings) if claims else None
+        call_id = message.call.id if once is not None and message.call is not None else None
         for call in message.tool_calls:
             entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
             broken = _broken_parts(call)
             if broken:  # one broken call of a batch: answered, not run
                 entry["error"] = f"Invalid tool call: {describe_errors(broken)}"
+                started.append(entry)
+                continue
+            if once is not None and claims is not None and not claims.get(call.id, True):
+                entry.update(self._first_answer(app, settings, message, call, once, arrived))
                 started.append(entry)
                 continue
             if call.name not in self.tools:
@@ -93,7 +133,51 @@ class ToolCallsMixin:
                 entry.update(self._finish(app, message, running))
                 item = entry
             results.append(item)
+        if once is not None and claims is not None:
+            self._remember_entries(app, once, call_id, results, claims)
         return results
+
+    def _first_answer(
+        self,
+        app: Flask,
+        settings: Settings,
+        message: ToolCalls,
+        call: ToolCall,
+        once: Deduplicator,
+        arrived: float,
+    ) -> dict[str, Any]:
+        """The answer the first delivery of ``call`` got, waited for within the budget."""
+        self.duplicate(app, message, f"tool call {quoted(call.id)}", tool_call=call)
+        call_id = message.call.id if message.call is not None else None
+        deadline = arrived + (settings.budgets.get(message.type) or 0.0)
+        try:
+            stored = once.wait(tool_call_key(call_id, call.id), deadline)
+        except StoreError as exc:
+            self.store_failed(app, exc, "reading the first answer of a tool call")
+            stored = None
+        if stored is not None:
+            entry: dict[str, Any] = jsonio.loads(stored)
+            return entry
+        tool = self.tools.get(call.name)  # the first is still running
+        if tool is not None:
+            return tool.timeout_entry
+        return {"error": f"No tool named '{call.name}' is available."}
+
+    def _remember_entries(
+        self,
+        app: Flask,
+        once: Deduplicator,
+        call_id: str | None,
+        results: list[dict[str, Any]],
+        claims: dict[str, bool],
+    ) -> None:
+        try:
+            for entry in results:
+                if claims.get(entry["toolCallId"]):
+                    part = {k: v for k, v in entry.items() if k not in ("toolCallId", "name")}
+                    once.remember(tool_call_key(call_id, entry["toolCallId"]), jsonio.dumps(part))
+        except StoreError as exc:
+            self.store_failed(app, exc, "remembering tool call answers")
 
     def function_call(
         self, app: Flask, message: FunctionCall, settings: Settings, arrived: float
@@ -155,7 +239,7 @@ class ToolCallsMixin:
 
         job = Job(lambda: handler(**kwargs), late)
         job.abandoned = tool.background  # answered at once: the result always comes late
-        variables = ((_message, message), (_tool_call, call)) if call else ((_message, message),)
+        variables = ((_tool_call, call),) if call is not None else ()
         if not settings.pool.start(app, job, *variables):
             exhausted = errors.PoolExhausted(message.type, budget or 0.0, tool=name)
             self.failed(app, message, exhausted, tool.func)
@@ -248,6 +332,10 @@ class ToolCallsMixin:
                 "The late result of Vapi tool %s was not delivered: %s.", quoted(tool.name), reason
             )
         self.send(app, signals.late_result_undelivered, message, tool_call=call, reason=reason)
+
+
+def _deduplicator(settings: Settings) -> Deduplicator:
+    return Deduplicator(settings.store, settings.deduplicate_ttl, settings.prefix)
 
 
 def _internal_error(name: str) -> str:

@@ -25,6 +25,14 @@ ALL_SIGNALS: dict[str, NamedSignal] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's apps get an instance folder of their own (the default SQLite store lives
+    there): nothing is written to the repository, and no test sees another's messages."""
+    folder = str(tmp_path / "instance")
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: folder)
+
+
 @pytest.fixture
 def vapi() -> VapiBlueprint:
     return VapiBlueprint()

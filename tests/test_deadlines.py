@@ -323,11 +323,12 @@ def test_budgets_count_from_when_the_request_arrived(
         return "done"
 
     app = make_app(vapi, VAPI_DEADLINES={"tool-calls": 1.0})
-    body = {"message": make_tool_calls(("quick", {}, "q"))}
     with app.app_context():
         settings = vapi.settings_for(app)
+        body = {"message": make_tool_calls(("quick", {}))}
         in_time = vapi.dispatcher.receive(app, body, settings)
-        # The same call, as if reading and checking the request had taken 0.9 s of the 1 s.
+        # Another call, as if reading and checking the request had taken 0.9 s of the 1 s.
+        body = {"message": make_tool_calls(("quick", {}))}
         late_start = vapi.dispatcher.receive(app, body, settings, time.monotonic() - 0.9)
     assert b'"result":"done"' in in_time.body  # type: ignore[operator]
     assert b"did not finish in time" in late_start.body  # type: ignore[operator]

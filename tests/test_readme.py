@@ -128,3 +128,22 @@ def test_deadlines_example(capsys: Any) -> None:
         assert out == "late: Two flights to Lisbon tomorrow.\n"
     finally:
         signals.late_result.disconnect(namespace["keep_late_results"])
+
+
+def test_scaling_out_example() -> None:
+    index = next(i for i, block in enumerate(BLOCKS) if "def identify_patient" in block)
+    namespace = run_block(index)
+    app = Flask("readme_state")
+    app.config.update(TESTING=True, VAPI_SECRET="s")
+    app.register_blueprint(namespace["vapi"])
+    client = app.test_client()
+
+    def call(*spec: Any) -> Any:
+        body = p.wrap(p.make_tool_calls(spec))
+        response = client.post("/vapi/webhook", json=body, headers={"X-Vapi-Secret": "s"})
+        return response.get_json()["results"][0]["result"]
+
+    assert call("identify_patient", {"date_of_birth": "1980-01-02"}) == "Thanks, I found your file."
+    assert call("book_appointment", {"slot": "10:30"}) == "Booked 10:30 for patient 42."
+    with app.app_context():
+        assert namespace["vapi"].call_state(p.CALL_ID)["bookings"] == 1

@@ -201,6 +201,12 @@ DOCUMENTED_DEFAULTS: dict[str, Any] = {
     "VAPI_DEADLINES": {},
     "VAPI_MAX_WORKERS": 32,
     "VAPI_CONTROL_TOKEN": None,
+    "VAPI_STORE_URL": None,
+    "VAPI_CALL_STATE_TTL": 3600,
+    "VAPI_DEDUPLICATE": True,
+    "VAPI_DEDUPLICATE_TTL": 86400,
+    "VAPI_BACKGROUND": "thread",
+    "VAPI_BACKGROUND_WORKERS": 4,
 }
 
 
@@ -354,6 +360,15 @@ def test_every_documented_key_is_shown_to_be_honoured() -> None:
     others = {"VAPI_AUTH_DISABLED", "VAPI_MAX_CONTENT_LENGTH", "VAPI_FALLBACK_RESPONSES"}
     # Shown in tests/test_deadlines.py, test_deadline_settings.py and test_late_delivery.py.
     others |= {"VAPI_SERVER_TIMEOUT", "VAPI_DEADLINES", "VAPI_MAX_WORKERS", "VAPI_CONTROL_TOKEN"}
+    # Shown in tests/test_call_state.py, test_dedup.py and tests/background/.
+    others |= {
+        "VAPI_STORE_URL",
+        "VAPI_CALL_STATE_TTL",
+        "VAPI_DEDUPLICATE",
+        "VAPI_DEDUPLICATE_TTL",
+        "VAPI_BACKGROUND",
+        "VAPI_BACKGROUND_WORKERS",
+    }
     assert set(HONOURED) | others == set(DOCUMENTED_DEFAULTS)
 
 

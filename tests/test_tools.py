@@ -23,8 +23,10 @@ from flask_vapi import (
     current_tool_call,
 )
 from flask_vapi.errors import ConfigurationError, InvalidResponse
-from flask_vapi.payloads import make_function_call, make_tool_calls, tool_call_id
+from flask_vapi.payloads import make_function_call, tool_call_id
 from flask_vapi.tools import InvalidToolResult
+
+from .ids import make_tool_calls
 
 
 def results(response: Any) -> list[dict[str, Any]]:

@@ -8,17 +8,23 @@ POST into a GET and could carry the bearer token to another host).
 from __future__ import annotations
 
 import http.client
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import urlsplit
 
 from .. import __version__, jsonio
 from ..logs import logger, quoted
 
-#: Statuses worth another try: the server is busy or failing, not refusing the request.
-_RETRIED = frozenset({429, 500, 502, 503, 504})
+# Reasons for URLs that are not requested at all.
+_NOT_HTTP = "the control URL is not an http(s) URL"
+_MALFORMED = "the control URL is malformed"
+
+_REDIRECT = "HTTP %d: a redirect, not followed"
+# Whitespace and control characters: never part of a URL that is sent.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def add_message(
@@ -58,7 +64,13 @@ def format_late_result(tool: str, tool_call_id: str | None, entry: Mapping[str, 
 
 @dataclass(frozen=True)
 class Delivery:
-    """What came of posting to a control URL."""
+    """What came of posting to a control URL: :func:`post` returns one.
+
+    A URL that is not posted to is given up at once::
+
+        >>> post("mailto:ops@example.com", add_message("hi"))
+        Delivery(delivered=False, attempts=0, status=None, reason='the control URL is not ...')
+    """
 
     #: Whether a 2xx answer came back.
     delivered: bool
@@ -83,63 +95,103 @@ def post(
 ) -> Delivery:
     """POST ``body`` as JSON to the control URL ``url``; never raises for the network.
 
-    Connection errors, timeouts (``timeout`` per try), 429 and 5xx are tried again, up to
-    ``attempts`` tries in all, waiting ``backoff``, then twice as long each time; another
-    status gives up at once (a 3xx too: redirects are not followed).  ``token`` is sent as
-    ``Authorization: Bearer`` (Vapi's ``controlAuthenticationEnabled``).  The outcome is
-    logged once (the call id, never the URL or the token)::
+    Connection errors, timeouts, 429 and 5xx are tried again, up to ``attempts`` tries in
+    all, waiting ``backoff``, then twice as long each time; another status gives up at once
+    (a 3xx too: redirects are not followed).  ``timeout`` bounds each network wait of a try
+    (connecting, sending, reading the answer's head); the answer's body is not read.
+    ``token`` is sent as ``Authorization: Bearer`` (Vapi's ``controlAuthenticationEnabled``).
+    A URL that is not http(s), or is malformed, is given up without a request.  The outcome
+    is logged once (the call id, never the URL or the token)::
 
         >>> post("ftp://example.com/control", add_message("hi")).reason
         'the control URL is not an http(s) URL'
+
+    It raises only for a bug in the arguments (``attempts`` below 1, a ``body`` that is not
+    JSON).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _gave_up(Delivery(False, 0, None, "the control URL is not an http(s) URL"), call_id)
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts!r}")
+    data = jsonio.dumps(dict(body))
+    target = _target(url)
+    if isinstance(target, str):
+        return _gave_up(Delivery(False, 0, None, target), call_id)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"flask-vapi/{__version__}",
     }
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    data = jsonio.dumps(dict(body))
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     status: int | None = None
-    reason = "no attempt was made"
+    reason = ""
     delay = backoff
     for attempt in range(1, attempts + 1):
         if attempt > 1:
             sleep(delay)
             delay *= 2
-        connection_class = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+        connection = target.connection(host=target.host, port=target.port, timeout=timeout)
         try:
-            connection.request("POST", target, body=data, headers=headers)
+            connection.request("POST", target.path, body=data, headers=headers)
             response = connection.getresponse()
-            response.read()
             status = response.status
-        except (OSError, http.client.HTTPException) as exc:
+            response.close()  # the status is the whole answer: the body is never read
+        except (OSError, http.client.HTTPException) as exc:  # messages may quote the host
             status, reason = None, f"{type(exc).__name__} (no answer)"
             continue
         finally:
             connection.close()
         if 200 <= status < 300:
             logger.info(
-                "Delivered a late tool result to Vapi call %s (attempt %d).",
+                "Live Call Control: delivered to Vapi call %s after %d attempt(s).",
                 quoted(call_id),
                 attempt,
             )
             return Delivery(True, attempt, status)
+        if 300 <= status < 400:
+            return _gave_up(Delivery(False, attempt, status, _REDIRECT % status), call_id)
         reason = f"HTTP {status}"
-        if status not in _RETRIED:
+        if not _retried(status):
             return _gave_up(Delivery(False, attempt, status, reason), call_id)
     return _gave_up(Delivery(False, attempts, status, reason), call_id)
 
 
+def _retried(status: int) -> bool:
+    """Whether a status is worth another try: the server is busy or failing, not refusing."""
+    return status == 429 or 500 <= status < 600
+
+
+class _Target(NamedTuple):
+    """Where to connect for a control URL, checked before any request."""
+
+    connection: type[http.client.HTTPConnection]
+    host: str
+    port: int | None
+    path: str
+
+
+def _target(url: str) -> _Target | str:
+    """The parts of an http(s) URL to connect to, or why there are none (never the URL)."""
+    if _UNSAFE.search(url):  # urlsplit would drop tabs and newlines silently
+        return _MALFORMED
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return _NOT_HTTP
+        port = parts.port
+        host = parts.hostname.encode("idna").decode("ascii")  # before DNS can fail on it
+    except ValueError:  # a port that is no number or out of range, a bad [IPv6], a DNS label
+        return _MALFORMED
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not path.isascii():
+        return _MALFORMED
+    https = parts.scheme == "https"
+    return _Target(
+        http.client.HTTPSConnection if https else http.client.HTTPConnection, host, port, path
+    )
+
+
 def _gave_up(delivery: Delivery, call_id: str | None) -> Delivery:
     logger.warning(
-        "Gave up delivering a late tool result to Vapi call %s after %d attempt(s): %s.",
+        "Live Call Control: gave up on Vapi call %s after %d attempt(s): %s.",
         quoted(call_id),
         delivery.attempts,
         delivery.reason,

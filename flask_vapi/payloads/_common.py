@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -106,16 +108,33 @@ def wrap(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def tool_call_id(index: int) -> str:
-    """Return the deterministic default id of the ``index``-th call of :func:`make_tool_calls`."""
+    """Return a deterministic tool call id (``call_`` and 24 hex digits), to pass to
+    :func:`make_tool_calls` when a test needs to know it in advance.  Without one, each
+    factory call makes fresh ids, as Vapi does, so two payloads are never redeliveries of
+    each other (``VAPI_DEDUPLICATE``)."""
     return _fake_id("tool-call", index)
+
+
+def fresh_tool_call_id() -> str:
+    """A new, unique tool call id (the factories' default)."""
+    return "call_" + uuid.uuid4().hex[:24]
 
 
 def _fake_id(namespace: str, index: int) -> str:
     return "call_" + hashlib.sha256(f"{namespace}:{index}".encode()).hexdigest()[:24]
 
 
+_last_ms = 0
+_clock = threading.Lock()
+
+
 def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    """Now in ms, strictly increasing: two payloads made in one millisecond still differ
+    (an identical body is a redelivery)."""
+    global _last_ms
+    with _clock:
+        _last_ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
+        return _last_ms
 
 
 def _iso(ms: float) -> str:

@@ -16,7 +16,7 @@ from ._common import (
     _destination_number,
     _now_ms,
     _server,
-    tool_call_id,
+    fresh_tool_call_id,
 )
 from ._history import _history
 
@@ -136,7 +136,7 @@ def make_tool_calls(
         if len(spec) not in (2, 3):
             raise ValueError(f"tool call {index} must be (name, arguments[, id]), not {spec!r}")
         name, arguments = spec[0], spec[1]
-        id_ = spec[2] if len(spec) == 3 else tool_call_id(index)
+        id_ = spec[2] if len(spec) == 3 else fresh_tool_call_id()
         tool_call_list.append(_tool_call(name, arguments, id_, as_string))
         tools.append(_function_tool(name, arguments, id_, as_string))
     now = _now_ms()
@@ -151,7 +151,7 @@ def make_transfer_destination_request(
 ) -> dict[str, Any]:
     """``transfer-destination-request``: the model called ``transferCall`` with no destination."""
     now = _now_ms()
-    pending = [_tool_call("transferCall", {}, tool_call_id(0), True)]
+    pending = [_tool_call("transferCall", {}, fresh_tool_call_id(), True)]
     artifact, start = _pending_tool_calls_artifact(pending, now)
     context: dict[str, Any] = {"now_ms": now, "start_ms": start, "artifact": artifact}
     return _call_event("transfer-destination-request", timestamp_as, overrides, **context)

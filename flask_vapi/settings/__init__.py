@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,10 @@ from typing import Any
 from flask import Flask
 
 from .. import auth, runner
+from ..errors import ConfigurationError
+from ..store import Store, open_store
+from ..store.lazy import LazyStore
+from ..store.memory import MemoryStore
 from .schema import DEFAULTS, ConfigSchema, defaults, load_authenticators
 
 __all__ = [
@@ -70,6 +75,18 @@ class Settings:
     pool: runner.Pool = field(default_factory=lambda: runner.Pool(32), repr=False, compare=False)
     #: Sent as ``Authorization: Bearer`` to Live Call Control (``VAPI_CONTROL_TOKEN``).
     control_token: str | None = field(default=None, repr=False)
+    #: Where call state, deduplication and background claims live (``VAPI_STORE_URL``).
+    store: Store = field(default_factory=MemoryStore, repr=False, compare=False)
+    #: Seconds call state is kept after the call's end-of-call report.
+    call_state_ttl: float = 3600.0
+    #: Whether redelivered messages and tool calls are answered without running anything.
+    deduplicate: bool = True
+    #: Seconds a message or tool call is remembered for deduplication.
+    deduplicate_ttl: float = 86400.0
+    #: Where ``background=True`` receivers run: ``"thread"`` or ``"celery"``.
+    background: str = "thread"
+    #: Threads of the ``"thread"`` background pool.
+    background_workers: int = 4
     #: The config prefix the settings were read with.
     prefix: str = "VAPI_"
     #: ``{prefix}*`` key -> value as registered (hidden: it holds credentials).
@@ -105,6 +122,12 @@ class Settings:
             budgets=checked["budgets"],
             pool=runner.Pool(checked["MAX_WORKERS"]),
             control_token=checked["CONTROL_TOKEN"],
+            store=_store(app, prefix, checked["STORE_URL"]),
+            call_state_ttl=checked["CALL_STATE_TTL"],
+            deduplicate=checked["DEDUPLICATE"],
+            deduplicate_ttl=checked["DEDUPLICATE_TTL"],
+            background=checked["BACKGROUND"],
+            background_workers=checked["BACKGROUND_WORKERS"],
             prefix=prefix,
             registered={prefix + key: copy.deepcopy(app.config[prefix + key]) for key in DEFAULTS},
         )
@@ -112,3 +135,18 @@ class Settings:
     def changed_keys(self, config: Mapping[str, Any]) -> list[str]:
         """The ``{prefix}*`` keys whose value in ``config`` differs from the registered one."""
         return [key for key, value in self.registered.items() if config.get(key) != value]
+
+
+def _store(app: Flask, prefix: str, url: str | None) -> Store:
+    """The configured store, opened and checked now; by default a SQLite file in the
+    instance folder, created on first use (``memory://`` of its own under ``app.testing``)."""
+    if url is not None:
+        try:
+            return open_store(url, instance_path=app.instance_path)
+        except ConfigurationError as error:  # name the key with this blueprint's prefix
+            text = str(error).replace("VAPI_STORE_URL", prefix + "STORE_URL")
+            raise ConfigurationError(text) from None
+    if app.testing:
+        return MemoryStore()
+    path = os.path.join(app.instance_path, "flask-vapi.sqlite3")
+    return LazyStore(lambda: open_store("sqlite:///" + path), "sqlite:///" + path)

@@ -144,6 +144,18 @@ class Seconds(Key):
         return float(value)
 
 
+class PositiveSeconds(Seconds):
+    """A finite number of seconds above 0, as a float."""
+
+    what = "a number"
+
+    def check(self, value: Any) -> float:
+        seconds = super().check(value)
+        if seconds == 0:
+            raise ValidationError("must be a positive number of seconds")
+        return seconds
+
+
 class PositiveInt(Key):
     """An integer of at least 1."""
 

@@ -23,6 +23,7 @@ from .keys import (
     Key,
     PayloadFormat,
     PositiveInt,
+    PositiveSeconds,
     Seconds,
     ServerTimeout,
     StaticHeaders,
@@ -59,6 +60,12 @@ class ConfigSchema(Schema):
     DEADLINES = Deadlines({})
     MAX_WORKERS = PositiveInt(32)
     CONTROL_TOKEN = Key(None, optional=True)
+    STORE_URL = Key(None, optional=True)
+    CALL_STATE_TTL = PositiveSeconds(3600)
+    DEDUPLICATE = Flag(True)
+    DEDUPLICATE_TTL = PositiveSeconds(86400)
+    BACKGROUND = Choice("thread", ("thread", "celery"))
+    BACKGROUND_WORKERS = PositiveInt(4)
 
     #: The keys whose value is a credential (one configures a mode).
     CREDENTIAL_KEYS = ("SECRET", "BEARER_TOKEN", "HMAC_SECRET", "HEADERS")

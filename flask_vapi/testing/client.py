@@ -10,8 +10,8 @@ from werkzeug.test import TestResponse
 
 from .. import jsonio, payloads
 from ..blueprint import VapiBlueprint
-from ..dispatch import JSON
 from ..locate import BlueprintRef, find_blueprint, webhook_path
+from ..reply import JSON
 from .signing import sign as sign_body
 
 __all__ = ["BlueprintRef", "VapiClient", "find_blueprint", "webhook_path"]

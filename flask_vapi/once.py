@@ -1,0 +1,90 @@
+"""Exactly-once dispatch: a redelivered message is answered like the first and signals nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Flask
+
+from . import jsonio, signals
+from .catalogue import MessageKind
+from .logs import logger, quoted, short
+from .models.messages import Message
+from .reply import EMPTY_OBJECT, Reply
+from .settings import Settings
+from .store import StoreError
+from .store.dedup import Deduplicator, message_key
+
+#: Seconds a claim outlives its budget before a redelivery may give up waiting for it.
+CLAIM_MARGIN = 60.0
+_NOT_DEDUPLICATED = frozenset({"tool-calls", "voice-request"})  # per call; a stream
+
+
+class OnceMixin:
+    """The deduplicating half of :class:`~flask_vapi.dispatch.Dispatcher`."""
+
+    send: Callable[..., None]
+
+    def store_failed(self, app: Flask, exc: StoreError, doing: str) -> None:
+        """Log and signal a store failure; the request goes on without the store."""
+        logger.warning(
+            "The flask-vapi store failed while %s: %s: %s; handled without it.",
+            doing,
+            type(exc).__name__,
+            short(exc),
+        )
+        self.send(app, signals.store_error, None, exception=exc, operation=doing)
+
+    def duplicate(self, app: Flask, message: Message, what: str, **extra: Any) -> None:
+        """Log (INFO) and signal a redelivery."""
+        logger.info(
+            "A redelivered Vapi %s %s was answered like the first.", quoted(message.type), what
+        )
+        self.send(app, signals.duplicate_message, message, **extra)
+
+    def first_delivery(
+        self,
+        app: Flask,
+        settings: Settings,
+        kind: MessageKind,
+        message: Message,
+        body: bytes | None,
+        deadline: float,
+    ) -> tuple[str | None, Reply | None]:
+        """``(key, None)`` for a first delivery (``key``: where to remember the answer, if it
+        must be), or ``(None, the first answer)`` for a redelivery of the same bytes."""
+        if not settings.deduplicate or body is None or kind.type in _NOT_DEDUPLICATED:
+            return None, None
+        once = Deduplicator(settings.store, settings.deduplicate_ttl, settings.prefix)
+        key = message_key(body)
+        try:
+            if kind.informational:  # the answer is known: claimed and answered at once
+                if once.answered(key, EMPTY_OBJECT):
+                    return None, None
+            elif once.claim(key, (settings.budgets.get(kind.type) or 0.0) + CLAIM_MARGIN):
+                return key, None
+        except StoreError as exc:
+            self.store_failed(app, exc, f"checking a {message.type} message for redelivery")
+            return None, None
+        self.duplicate(app, message, "message")
+        if kind.informational:
+            return None, Reply(EMPTY_OBJECT)
+        try:
+            stored = once.wait(key, deadline)
+        except StoreError as exc:
+            self.store_failed(app, exc, "reading the first answer")
+            stored = None
+        if stored is None:  # the first is still running: what a timeout would answer
+            return None, Reply(jsonio.dumps(settings.fallbacks[kind.type]))
+        content_type, _, reply = stored.partition(b"\n")
+        return None, Reply(reply, content_type.decode())
+
+    def remember(self, app: Flask, settings: Settings, key: str, reply: Reply) -> None:
+        """Keep ``reply`` for the redeliveries of the message claimed under ``key``."""
+        if not isinstance(reply.body, bytes):
+            return
+        once = Deduplicator(settings.store, settings.deduplicate_ttl, settings.prefix)
+        try:
+            once.remember(key, reply.content_type.encode() + b"\n" + reply.body)
+        except StoreError as exc:
+            self.store_failed(app, exc, "remembering an answer")
