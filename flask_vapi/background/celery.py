@@ -43,7 +43,7 @@ The web process sends the task ``flask_vapi.run_receiver`` (route it with Celery
 identity (:func:`~flask_vapi.background.receivers.receiver_id`), the message's key and
 the message as received.  The worker finds the receiver in the app it imported, rebuilds
 the typed message and runs the receiver.  Each (message, receiver) pair runs to one
-successful end: the worker claims ``bg:<key>:<receiver id>`` in the store
+successful end: the worker claims it (:func:`claim_key`) in the store
 (``VAPI_STORE_URL``, which every worker must share: Redis across machines) before it runs
 the receiver, and marks it done after.  A failure is retried by Celery, after
 exponential backoff, up to ``max_retries`` times.  The task is acknowledged late, so a
@@ -88,9 +88,11 @@ MAX_BACKOFF = 600
 _EXTENSION = "flask_vapi.celery_runners"
 
 
-def claim_key(key: str, receiver_id: str) -> str:
-    """The store key that keeps one (message, receiver) pair to one successful run."""
-    return f"bg:{key}:{receiver_id}"
+def claim_key(key: str, receiver: BackgroundReceiver) -> str:
+    """The store key that keeps one (message, receiver) pair to one successful run:
+    ``bg:<blueprint>:<message key>:<receiver id>`` (one function on two endpoints is two
+    receivers)."""
+    return f"bg:{receiver.blueprint}:{key}:{receiver.id}"
 
 
 def load_message(raw: dict[str, Any]) -> Message:
@@ -205,7 +207,7 @@ class CeleryRunner(BackgroundRunner):
     def _run_here(
         self, app: Flask, receiver: BackgroundReceiver, key: str, message: Message
     ) -> None:
-        claim = claim_key(key, receiver.id)
+        claim = claim_key(key, receiver)
         try:
             claimed = self.store.add(claim, RUNNING, self.claim_ttl)
         except StoreError as exc:
@@ -243,7 +245,7 @@ class CeleryRunner(BackgroundRunner):
                     f"{blueprint!r} of the app {app.name!r} in this worker."
                 )
             message = load_message(raw)
-            claim = claim_key(key, receiver.id)
+            claim = claim_key(key, receiver)
             claimed = self.store.add(claim, RUNNING, self.claim_ttl)
             state = None if claimed else self.store.get(claim)
         except Exception as exc:

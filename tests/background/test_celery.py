@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from flask_vapi.background.celery import DONE, claim_key, load_message
+from flask_vapi.background.receivers import BackgroundReceiver
 from flask_vapi.payloads import make_end_of_call_report
 from flask_vapi.store import Store
 from tests.background.apps import message_key, read_traces
@@ -45,14 +46,16 @@ def finished(worker: CeleryWorker, key: str, receiver_id: str, count: int) -> li
     return states
 
 
-def submit(app: Flask, name: str, raw: dict[str, Any], times: int = 1) -> tuple[str, str]:
-    """Submit receiver ``name`` ``times`` for ``raw``; its (key, receiver id)."""
+def submit(
+    app: Flask, name: str, raw: dict[str, Any], times: int = 1
+) -> tuple[str, BackgroundReceiver]:
+    """Submit receiver ``name`` ``times`` for ``raw``; the key and the receiver."""
     runner = app.extensions["test_runner"]
     receiver = app.extensions["test_receivers"][name]
     key = message_key(raw)
     for _ in range(times):
         runner.submit(app, load_message(raw), receiver, key=key, raw=raw)
-    return key, receiver.id
+    return key, receiver
 
 
 def test_receivers_run_in_the_worker_app_after_the_webhook_answered(
@@ -86,15 +89,15 @@ def test_a_message_submitted_three_times_runs_once(
 ) -> None:
     call_id = f"call-{uuid.uuid4().hex}"
     raw = report_for(call_id)
-    key, receiver_id = submit(web_app, "record", raw, times=3)
-    finished(celery_worker, key, receiver_id, 3)
+    key, receiver = submit(web_app, "record", raw, times=3)
+    finished(celery_worker, key, receiver.id, 3)
     assert [trace["attempt"] for trace in read_traces(output, call_id)] == [1]
     store: Store = web_app.extensions["test_store"]
-    assert store.get(claim_key(key, receiver_id)) == DONE
+    assert store.get(claim_key(key, receiver)) == DONE
 
     # A redelivery long after the first run still runs nothing.
     submit(web_app, "record", raw)
-    finished(celery_worker, key, receiver_id, 4)
+    finished(celery_worker, key, receiver.id, 4)
     assert len(read_traces(output, call_id)) == 1
 
 
@@ -102,21 +105,21 @@ def test_a_failing_receiver_is_retried_and_succeeds_on_the_second_try(
     celery_worker: CeleryWorker, web_app: Flask, output: Path
 ) -> None:
     call_id = f"call-{uuid.uuid4().hex}"
-    key, receiver_id = submit(web_app, "flaky", report_for(call_id))
-    assert finished(celery_worker, key, receiver_id, 1) == ["RETRY", "SUCCESS"]
+    key, receiver = submit(web_app, "flaky", report_for(call_id))
+    assert finished(celery_worker, key, receiver.id, 1) == ["RETRY", "SUCCESS"]
     assert [trace["attempt"] for trace in read_traces(output, call_id)] == [1, 2]
     store: Store = web_app.extensions["test_store"]
-    assert store.get(claim_key(key, receiver_id)) == DONE
+    assert store.get(claim_key(key, receiver)) == DONE
 
 
 def test_a_receiver_that_always_fails_stops_after_max_retries(
     celery_worker: CeleryWorker, web_app: Flask, output: Path
 ) -> None:
     call_id = f"call-{uuid.uuid4().hex}"
-    key, receiver_id = submit(web_app, "always_fails", report_for(call_id))
+    key, receiver = submit(web_app, "always_fails", report_for(call_id))
     # max_retries = 2: three tries, the last one a failure.
-    assert finished(celery_worker, key, receiver_id, 1) == ["RETRY", "RETRY", "FAILURE"]
+    assert finished(celery_worker, key, receiver.id, 1) == ["RETRY", "RETRY", "FAILURE"]
     assert [trace["attempt"] for trace in read_traces(output, call_id)] == [1, 2, 3]
     store: Store = web_app.extensions["test_store"]
-    assert store.get(claim_key(key, receiver_id)) is None  # released: a redelivery may retry
+    assert store.get(claim_key(key, receiver)) is None  # released: a redelivery may retry
     assert "this receiver always fails" in celery_worker.output_text()

@@ -107,8 +107,8 @@ def test_a_success_is_claimed_then_marked_done_for_done_ttl(setup: Setup) -> Non
     calls: list[Message] = []
     receiver = setup.receiver(calls.append)
     setup.submit(receiver)
-    claim = claim_key(KEY, receiver.id)
-    assert claim == f"bg:msg:0123abcd:{receiver.id}"
+    claim = claim_key(KEY, receiver)
+    assert claim == f"bg:vapi:msg:0123abcd:{receiver.id}"
     assert len(calls) == 1 and isinstance(calls[0], EndOfCallReport)
     assert calls[0] is not setup.message  # rebuilt from the raw dict, as in a worker
     assert setup.store.get(claim) == DONE
@@ -120,20 +120,20 @@ def test_the_claim_while_running_has_claim_ttl() -> None:
     seen: dict[str, Any] = {}
 
     def receiver(message: Message) -> None:
-        claim = claim_key(KEY, record.id)
+        claim = claim_key(KEY, record)
         seen.update(value=setup.store.get(claim), ttl=setup.store.ttls[claim])
 
     record = setup.receiver(receiver)
     setup.submit(record)
     setup.celery.close()
     assert seen == {"value": RUNNING, "ttl": 120.0}
-    assert setup.store.ttls[claim_key(KEY, record.id)] == 3600.0
+    assert setup.store.ttls[claim_key(KEY, record)] == 3600.0
 
 
 def test_a_pair_already_done_runs_nothing(setup: Setup) -> None:
     calls: list[Message] = []
     receiver = setup.receiver(calls.append)
-    setup.store.set(claim_key(KEY, receiver.id), DONE, 60)
+    setup.store.set(claim_key(KEY, receiver), DONE, 60)
     setup.submit(receiver)
     assert calls == []
 
@@ -143,7 +143,7 @@ def test_a_pair_running_elsewhere_is_retried_then_left_to_that_worker(
 ) -> None:
     calls: list[Message] = []
     receiver = setup.receiver(calls.append)
-    claim = claim_key(KEY, receiver.id)
+    claim = claim_key(KEY, receiver)
     setup.store.add(claim, RUNNING, 60)
     with caplog.at_level(logging.INFO, logger="flask_vapi"):
         setup.submit(receiver)
@@ -166,7 +166,7 @@ def test_each_failed_try_goes_to_on_error_and_releases_the_claim(setup: Setup) -
     assert [(app, type(message), exc, func) for app, message, exc, func in setup.failures] == [
         (setup.app, EndOfCallReport, error, fails)
     ] * 3
-    assert setup.store.get(claim_key(KEY, receiver.id)) is None
+    assert setup.store.get(claim_key(KEY, receiver)) is None
 
 
 def test_in_eager_mode_a_propagated_failure_is_not_run_again(
@@ -198,7 +198,7 @@ def test_a_retry_after_a_failure_succeeds(setup: Setup) -> None:
     receiver = setup.receiver(flaky)
     setup.submit(receiver)
     assert len(tries) == 2 and len(setup.failures) == 1
-    assert setup.store.get(claim_key(KEY, receiver.id)) == DONE
+    assert setup.store.get(claim_key(KEY, receiver)) == DONE
 
 
 def test_a_receiver_the_worker_does_not_know_is_retried_then_dropped_with_a_warning(
@@ -268,7 +268,7 @@ def test_when_the_broker_is_down_the_receiver_runs_in_this_process(
     finally:
         setup.celery.close()
     assert where != [threading.get_ident()]  # off the request path all the same
-    assert setup.store.get(claim_key(KEY, record.id)) == DONE
+    assert setup.store.get(claim_key(KEY, record)) == DONE
     assert "running it in this process" in caplog.text
     assert "sekret-password" not in caplog.text
 
@@ -301,3 +301,21 @@ def test_load_message_types_known_and_unknown_messages() -> None:
 def test_bad_options_are_refused(option: str, value: Any) -> None:
     with pytest.raises(ValueError, match=option):
         CeleryRunner(MemoryStore(), **{option: value})
+
+
+def shared_receiver(message: Message) -> None:
+    SHARED_CALLS.append(message)
+
+
+SHARED_CALLS: list[Message] = []
+
+
+def test_one_function_on_two_endpoints_runs_once_for_each(setup: Setup) -> None:
+    sales = VapiBlueprint("sales", url_prefix="/sales", config_prefix="VAPI_SALES_")
+    setup.app.config["VAPI_SALES_SECRET"] = "test-secret-0123456789"
+    setup.app.register_blueprint(sales)
+    setup.runner.init_app(setup.app, "sales")
+    SHARED_CALLS.clear()
+    for blueprint in (setup.vapi, sales):
+        setup.submit(register(blueprint, shared_receiver, TYPES))
+    assert len(SHARED_CALLS) == 2  # the same body on two endpoints is two messages
