@@ -45,10 +45,17 @@ the message as received.  The worker finds the receiver in the app it imported, 
 the typed message and runs the receiver.  Each (message, receiver) pair runs to one
 successful end: the worker claims it (:func:`claim_key`) in the store
 (``VAPI_STORE_URL``, which every worker must share: Redis across machines) before it runs
-the receiver, and marks it done after.  A failure is retried by Celery, after
-exponential backoff, up to ``max_retries`` times.  The task is acknowledged late, so a
-worker killed mid-run leaves it to be delivered again (after the broker's visibility
-timeout); a receiver running longer than ``claim_ttl`` may then run twice.
+the receiver, and marks it done after; a task that finds the pair done does nothing, one
+that finds it running elsewhere retries later, then leaves it to that worker.  A
+failure is retried by Celery, after exponential backoff, up to ``max_retries`` times.
+
+The task is sent before the webhook is answered, so once Vapi has its answer the work is
+in the broker: a web worker killed afterwards loses nothing.  The task is acknowledged
+late: a Celery worker killed mid-run leaves it to be delivered again after the broker's
+visibility timeout (Redis: one hour), when its claim (``claim_ttl``, ten minutes) has
+lapsed.  Keep ``claim_ttl`` longer than your longest receiver (else a redelivery may run
+it twice) and shorter than the visibility timeout (else the redelivery finds the dead
+worker's claim and gives up).
 """
 
 from __future__ import annotations

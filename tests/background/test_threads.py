@@ -21,6 +21,7 @@ from flask_vapi.background.receivers import (
 )
 from flask_vapi.models.messages import EndOfCallReport, Message
 from flask_vapi.payloads import make_end_of_call_report
+from tests.background.worker import wait_until
 from tests.conftest import HEADERS
 
 WAIT = 30.0  # bounds a hang; no test measures time
@@ -154,6 +155,28 @@ def test_failures_go_to_on_error_and_the_pool_goes_on(
     assert failures[0][2] is error
 
 
+def test_an_on_error_that_raises_is_logged_and_the_pool_goes_on(
+    app: Flask, vapi: VapiBlueprint, report: Message, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_error(*args: Any) -> None:
+        raise KeyError("on_error is broken")
+
+    runner = ThreadRunner(max_workers=1, on_error=on_error)
+    done = threading.Event()
+
+    def fails(message: Message) -> None:
+        raise RuntimeError("boom")
+
+    with caplog.at_level(logging.ERROR, logger="flask_vapi"):
+        submit(runner, app, report, background(vapi, fails))
+        submit(runner, app, report, background(vapi, lambda message: done.set()))
+        assert done.wait(WAIT)
+        runner.shutdown(WAIT)
+    assert caplog.messages == [
+        "The on_error callback of background receivers failed: KeyError: 'on_error is broken'"
+    ]
+
+
 def test_the_default_on_error_logs_the_failure(
     app: Flask, vapi: VapiBlueprint, report: Message, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -190,7 +213,8 @@ def test_the_pool_never_holds_more_than_max_workers_threads(
     for _ in range(50):
         submit(runner, app, report, receiver)
         assert runner.threads <= 2
-    assert runner.pending == 50
+    assert (runner.threads, runner.pending) == (2, 50)
+    wait_until(lambda: len(threads) == 2, WAIT, "both threads to take a job")
     release.set()
     assert runner.drain(WAIT)
     assert len(ran) == 50
