@@ -27,7 +27,14 @@ from typing import Any, Optional, cast
 from flask import Flask, current_app, g
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from flask_vapi import ToolError, VapiBlueprint, current_message, current_tool_call, signals
+from flask_vapi import (
+    ToolError,
+    VapiBlueprint,
+    call_state,
+    current_message,
+    current_tool_call,
+    signals,
+)
 from flask_vapi.models.messages import AssistantRequest, EndOfCallReport, Message, StatusUpdate
 
 DEV_SECRET = "dev-secret-change-me"  # development only: set VAPI_SECRET in production
@@ -233,7 +240,12 @@ def book_appointment(
         raise ToolError(
             f"{starts:%H:%M} on {spoken_date(date)} is already taken. Please choose another time."
         ) from None
-    return confirmation(cast(int, cursor.lastrowid))
+    appointment_id = cast(int, cursor.lastrowid)
+    # Remembered for the rest of the call, by every worker: a web call has no phone number,
+    # and may still cancel what it booked.
+    with call_state.transaction() as state:
+        state["booked"] = [*state.get("booked", []), appointment_id]
+    return confirmation(appointment_id)
 
 
 def confirmation(appointment_id: int) -> str:
@@ -250,15 +262,17 @@ def confirmation(appointment_id: int) -> str:
 def cancel_appointment(date: dt.date, time: dt.time) -> str:
     """Cancel the caller's appointment at the given day and time."""
     phone = caller_number(current_message)
-    if phone is None:
+    booked = call_state.get("booked", [])  # appointments booked earlier in this call
+    if phone is None and not booked:
         raise ToolError("I can only cancel appointments when you call from your phone.")
     starts = dt.datetime.combine(date, time)
     db = get_db()
+    marks = ", ".join("?" * len(booked))
     with db:
         cursor = db.execute(
             "UPDATE appointments SET cancelled_at = ?"
-            " WHERE starts_at = ? AND phone = ? AND cancelled_at IS NULL",
-            (utcnow(), starts.isoformat(timespec="minutes"), phone),
+            f" WHERE starts_at = ? AND (phone = ? OR id IN ({marks})) AND cancelled_at IS NULL",
+            (utcnow(), starts.isoformat(timespec="minutes"), phone, *booked),
         )
     if cursor.rowcount == 0:
         raise ToolError("I could not find an appointment at that time booked from this phone.")

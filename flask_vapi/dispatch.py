@@ -285,7 +285,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             self.send(app, signals.late_result, message, tool_call=None, **extra)
 
         job = Job(lambda: handler(message), late)
-        if not settings.pool.start(app, job):
+        if not settings.pool.start(app, job, pin=True):
             raise errors.PoolExhausted(message.type, budget)
         if not job.wait(arrived + budget):
             raise errors.DeadlineExceeded(message.type, budget)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from flask import Flask
 
+from . import affinity
 from .errors import ConfigurationError
 
 
@@ -89,6 +90,11 @@ def handler_name(handler: Callable[..., Any]) -> str:
     return type(handler).__qualname__ + " object"
 
 
+#: Seconds a request yields its CPU to a pinned handler before it sleeps: most handlers
+#: answer within this, and a sleeping request costs a wake-up of its own.
+SPIN_SECONDS = 0.0002
+
+
 class Job:
     """One handler call on the pool, waited for until a deadline.
 
@@ -97,7 +103,17 @@ class Job:
     in the pool thread, in the handler's contexts.
     """
 
-    __slots__ = ("_done", "_lock", "abandoned", "error", "finished", "func", "on_late", "value")
+    __slots__ = (
+        "_done",
+        "_lock",
+        "abandoned",
+        "error",
+        "finished",
+        "func",
+        "on_abandon",
+        "on_late",
+        "value",
+    )
 
     def __init__(
         self,
@@ -110,6 +126,8 @@ class Job:
         self.error: Exception | None = None
         self.finished = False
         self.abandoned = False
+        #: Called when :meth:`wait` gives up (the pool unpins the handler's thread).
+        self.on_abandon: Callable[[], None] | None = None
         # Plain locks, looked up now (gevent may have patched threading): the cheapest
         # way for one thread to wake another.
         self._lock = threading.Lock()
@@ -133,11 +151,20 @@ class Job:
     def wait(self, deadline: float) -> bool:
         """Whether the handler finished by ``deadline`` (``time.monotonic()``); if not, the
         job is abandoned to ``on_late``."""
+        if self.on_abandon is not None:  # pinned to this CPU: hand it over, briefly
+            spin_until = min(deadline, time.monotonic() + SPIN_SECONDS)
+            while time.monotonic() < spin_until:
+                if self._done.acquire(blocking=False):
+                    return True
+                os.sched_yield()  # the handler's thread runs here, at once
         if not self._done.acquire(timeout=max(0.0, deadline - time.monotonic())):
             with self._lock:
                 if not self.finished:
                     self.abandoned = True
-                    return False
+            if self.abandoned:
+                if self.on_abandon is not None:
+                    self.on_abandon()
+                return False
         return True
 
     def result(self) -> Any:
@@ -168,10 +195,16 @@ class Pool:
         """How many threads this process's pool holds."""
         return self._threads if self._pid == os.getpid() else 0
 
-    def start(self, app: Flask, job: Job, *variables: tuple[ContextVar[Any], Any]) -> bool:
+    def start(
+        self, app: Flask, job: Job, *variables: tuple[ContextVar[Any], Any], pin: bool = False
+    ) -> bool:
         """Run ``job`` on a free thread, with the current context variables (the request,
         the message, ...) and ``variables`` set, in an app context of its own (``g`` starts
-        empty; its teardown runs when the handler ends); ``False`` when every thread is busy."""
+        empty; its teardown runs when the handler ends); ``False`` when every thread is busy.
+
+        ``pin``: the caller will wait for this one job: its thread runs on the caller's CPU
+        until :meth:`Job.wait` returns or gives up (:mod:`flask_vapi.affinity`).
+        """
         if self._pid != os.getpid():  # forked: the parent's threads are not here
             self._pid, self._idle, self._threads = os.getpid(), [], 0
         try:
@@ -184,6 +217,7 @@ class Pool:
             worker = _Worker(self)
         # A copy of the request's contextvars (O(1)): the request context, the message,
         # the call state; the job's own app context is pushed on top of them.
+        worker.place(job, pin)
         worker.give(contextvars.copy_context(), app.app_context(), job, variables)
         return True
 
@@ -203,8 +237,25 @@ class _Worker:
         ) = None
         self.wake = threading.Lock()
         self.wake.acquire()
+        self.pinned = False
         self.thread = threading.Thread(target=self._loop, name="flask-vapi-handler", daemon=True)
         self.thread.start()
+        #: The OS thread's id (set by ``start``; a greenlet's under gevent: never pinned).
+        self.native_id: int | None = self.thread.native_id
+
+    def place(self, job: Job, pin: bool) -> None:
+        """Pin this thread to the caller's CPU for ``job``, or unpin it (see ``affinity``)."""
+        if pin and self.native_id is not None and affinity.available():
+            self.pinned = affinity.pin(self.native_id)
+            if self.pinned:
+                job.on_abandon = self.unpin
+        elif self.pinned:
+            self.unpin()
+
+    def unpin(self) -> None:
+        if self.native_id is not None:
+            affinity.unpin(self.native_id)
+        self.pinned = False
 
     def give(
         self,

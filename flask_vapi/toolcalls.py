@@ -240,7 +240,9 @@ class ToolCallsMixin:
         job = Job(lambda: handler(**kwargs), late)
         job.abandoned = tool.background  # answered at once: the result always comes late
         variables = ((_tool_call, call),) if call is not None else ()
-        if not settings.pool.start(app, job, *variables):
+        # Waited for: on this CPU (the calls of one message share it, the GIL allowing one
+        # at a time anyway); a background tool is not waited for.
+        if not settings.pool.start(app, job, *variables, pin=not tool.background):
             exhausted = errors.PoolExhausted(message.type, budget or 0.0, tool=name)
             self.failed(app, message, exhausted, tool.func)
             return {"error": f"The tool '{name}' is busy; try again in a moment."}

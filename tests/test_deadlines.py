@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -455,3 +456,31 @@ def test_legacy_function_call_past_its_budget(
         vapi, make_function_call(name="slow", parameters={}), VAPI_DEADLINES={"function-call": 0.2}
     )
     assert response.get_json() == {"error": "The tool 'slow' did not finish in time."}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux only: CPU affinity")
+def test_a_waited_for_handler_shares_the_request_cpu_and_a_late_one_is_let_go(
+    vapi: VapiBlueprint, send: Callable[..., Any], release: threading.Event, late: list[Any]
+) -> None:
+    allowed = os.sched_getaffinity(0)
+    seen: dict[str, Any] = {}
+
+    @vapi.tool
+    def quick() -> str:
+        seen["quick"] = os.sched_getaffinity(0)
+        return "ok"
+
+    @vapi.tool
+    def slow() -> str:
+        seen["before"] = os.sched_getaffinity(0)
+        release.wait(PATIENCE)
+        seen["after"] = os.sched_getaffinity(0)
+        return "late"
+
+    results(send(vapi, make_tool_calls(("quick", {})), VAPI_DEADLINES={"tool-calls": PATIENCE}))
+    results(send(vapi, make_tool_calls(("slow", {})), VAPI_DEADLINES={"tool-calls": 0.2}))
+    release.set()
+    wait_for(lambda: len(late) == 1)
+    if len(allowed) > 1:  # pinned to one CPU while the request waited
+        assert len(seen["quick"]) == 1 and len(seen["before"]) == 1
+    assert seen["after"] == allowed  # free again once the request stopped waiting

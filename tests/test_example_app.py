@@ -222,7 +222,8 @@ def test_cancelling_frees_the_slot(client: FlaskClient, database: str) -> None:
 def test_only_the_booking_phone_can_cancel(client: FlaskClient, database: str) -> None:
     call_tool(client, "bookAppointment", booking())
     slot = {"date": MONDAY.isoformat(), "time": "10:30"}
-    result = call_tool(client, "cancelAppointment", slot, customer={"number": OTHER_CALLER})
+    other = {"customer": {"number": OTHER_CALLER}, "call": {"id": "call-from-another-phone"}}
+    result = call_tool(client, "cancelAppointment", slot, **other)
     assert "could not find an appointment" in result["error"]
     assert query(database, "SELECT cancelled_at FROM appointments") == [{"cancelled_at": None}]
 
@@ -389,3 +390,15 @@ def test_data_survives_a_restart(database: str) -> None:
     config = {"TESTING": True, "VAPI_SECRET": SECRET, "CLINIC_DATABASE": database}
     call_tool(create_app(config).test_client(), "bookAppointment", booking())
     assert "10:30" not in free_times(create_app(config).test_client())
+
+
+def test_a_web_call_cancels_what_it_booked_in_the_same_call(
+    client: FlaskClient, database: str
+) -> None:
+    web = {"customer": {}}  # no phone number: a web call
+    call_tool(client, "bookAppointment", booking(), **web)
+    slot = {"date": MONDAY.isoformat(), "time": "10:30"}
+    other_call = call_tool(client, "cancelAppointment", slot, call={"id": "another-call"}, **web)
+    assert "only cancel appointments when you call from your phone" in other_call["error"]
+    result = call_tool(client, "cancelAppointment", slot, **web)
+    assert result["result"].endswith("at 10:30 is cancelled.")
