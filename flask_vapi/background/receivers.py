@@ -11,6 +11,7 @@ worker.  Either way the receiver runs in an app context of its own with
 from __future__ import annotations
 
 import abc
+import asyncio
 import atexit
 import contextvars
 import functools
@@ -29,7 +30,7 @@ from ..context import _message
 from ..errors import ConfigurationError
 from ..logs import logger, quoted, short, wants_traceback
 from ..models.messages import Message
-from ..runner import DRAIN_SECONDS, handler_name, sync_callable
+from ..runner import DRAIN_SECONDS, handler_name, is_async, sync_callable
 
 __all__ = [
     "BackgroundReceiver",
@@ -155,14 +156,32 @@ def lookup(app: Flask, blueprint: str, receiver: str) -> BackgroundReceiver | No
 
 
 def call_receiver(app: Flask, message: Message, func: Callable[[Message], Any]) -> None:
-    """Call ``func(message)`` in an app context of its own with ``current_message`` set
-    (``async def`` through ``app.ensure_sync``); its exception propagates."""
+    """Call ``func(message)`` in an app context of its own with ``current_message`` set;
+    its exception propagates.
+
+    An ``async def`` receiver runs in an event loop of its own in this thread
+    (``asyncio.run``) when the thread has none, as in a pool or Celery worker thread:
+    ``app.ensure_sync`` would start one more thread, which Python refuses while the
+    interpreter exits (the queue is drained then).  Otherwise it goes through
+    :func:`~flask_vapi.runner.sync_callable`, like every handler.
+    """
     with app.app_context():
         token = _message.set(message)
         try:
-            sync_callable(app, func)(message)
+            if is_async(func) and not _has_running_loop():
+                asyncio.run(func(message))
+            else:
+                sync_callable(app, func)(message)
         finally:
             _message.reset(token)
+
+
+def _has_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class BackgroundRunner(abc.ABC):

@@ -300,12 +300,18 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_interpreter_waits_at_exit_for_a_queued_job(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "written"), [("sync", "the queued job ran"), ("async", "the queued async job ran")]
+)
+def test_the_interpreter_waits_at_exit_for_a_queued_job(
+    tmp_path: Path, mode: str, written: str
+) -> None:
     target = tmp_path / "written-by-the-job"
-    done = run_script("exit_drain.py", str(target))
+    done = run_script("exit_drain.py", str(target), mode)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "submitted\n"  # the script returned before the job ended
-    assert target.read_text() == "the queued job ran"
+    assert done.stderr == ""
+    assert target.read_text() == written
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os.fork() does not exist on Windows")
