@@ -67,12 +67,34 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 "receivers' blueprint= are its own."
             )
         settings = self.settings_class.from_app(app, self.config_prefix)
+        runner = self._background_runner(app, settings) if self.dispatcher.background else None
         super().register(app, options)
         app.extensions.setdefault("vapi", {})[self.name] = settings
+        if runner is not None:
+            app.extensions.setdefault("vapi_background", {})[settings.prefix] = runner
         for authenticator in settings.authenticators:
             logs.add_secrets(authenticator.credentials)
         if settings.control_token is not None:
             logs.add_secrets((settings.control_token,))
+
+    def _background_runner(self, app: Flask, settings: Settings) -> Any:
+        """Where this blueprint's background receivers run (``VAPI_BACKGROUND``)."""
+        from .background.receivers import ThreadRunner
+
+        if settings.background == "thread":
+            return ThreadRunner(settings.background_workers, on_error=self.dispatcher.failed)
+        try:
+            from .background.celery import CeleryRunner
+        except ImportError:
+            raise ConfigurationError(
+                f"{settings.prefix}BACKGROUND = 'celery' needs Celery: "
+                "pip install 'flask-vapi[celery]'"
+            ) from None
+        runner = CeleryRunner(
+            settings.store, done_ttl=settings.deduplicate_ttl, on_error=self.dispatcher.failed
+        )
+        runner.init_app(app, self.name)
+        return runner
 
     def _add_webhook_rule(self, state: BlueprintSetupState) -> None:
         # A rule without methods matches every method (Werkzeug would otherwise answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from blinker import NamedSignal
 from flask import Flask
@@ -25,9 +25,13 @@ from .once import OnceMixin
 from .reply import EMPTY_OBJECT, PCM, Reply
 from .runner import Job, check_registrable, handler_name, sync_callable
 from .settings import Settings
+from .store.dedup import message_key
 from .store.state import CallState
 from .toolcalls import ToolCallsMixin
 from .tools import Tool
+
+if TYPE_CHECKING:
+    from .background.receivers import BackgroundReceiver
 
 _END_OF_CALL = "end-of-call-report"
 #: ``@vapi.on("*")``: every message, whatever its type (unknown types included).
@@ -47,6 +51,8 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
         self.tools: dict[str, Tool] = {}
         #: Signal name (or ``"*"``) -> receivers registered with ``@vapi.on``, held strongly.
         self.receivers: dict[str, list[Callable[[Message], Any]]] = {}
+        #: The same for ``@vapi.on(..., background=True)``: run off the request path.
+        self.background: dict[str, list[BackgroundReceiver]] = {}
 
     # -- registration -------------------------------------------------------------
 
@@ -75,9 +81,16 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
         check_registrable(tool.func, f"The handler of tool {tool.name!r}")
         self.tools[tool.name] = tool
 
-    def add_receiver(self, message_types: Iterable[str], func: Callable[[Message], Any]) -> None:
-        """Call ``func(message)`` for every message of these types (``"*"``: every message)."""
+    def add_receiver(
+        self,
+        message_types: Iterable[str],
+        func: Callable[[Message], Any],
+        background: bool = False,
+    ) -> None:
+        """Call ``func(message)`` for every message of these types (``"*"``: every message);
+        ``background``: off the request path, after the answer (``VAPI_BACKGROUND``)."""
         check_registrable(func, "A receiver")
+        message_types = list(message_types)
         names = []
         for message_type in message_types:
             if message_type == ALL:
@@ -92,6 +105,15 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             names.append(kind.signal.name)
         if not names:
             raise errors.ConfigurationError("Name at least one message type, or '*'.")
+        if background:
+            from .background import receivers  # only apps with background receivers
+
+            if self.blueprint is None:
+                raise errors.ConfigurationError("Background receivers need a VapiBlueprint.")
+            record = receivers.register(self.blueprint, func, message_types)
+            for name in dict.fromkeys(names):
+                self.background.setdefault(name, []).append(record)
+            return
         for name in dict.fromkeys(names):
             self.receivers.setdefault(name, []).append(func)
 
@@ -146,7 +168,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                     "Received a Vapi message of unknown type %s; answered {}.", quoted(message_type)
                 )
                 self.send(app, signals.unknown_message, message)
-                self._notify(app, ALL, message)
+                self._notify(app, ALL, message, message_dict, body, settings)
                 return Reply(EMPTY_OBJECT)
             deadline = arrived + (settings.budgets.get(kind.type) or 0.0)
             key, first_answer = self.first_delivery(app, settings, kind, message, body, deadline)
@@ -159,7 +181,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                     return self._answer(app, kind, message, settings, arrived, claims)
             self.send(app, signals.message_received, message)
             self.send(app, kind.signal, message)
-            self._notify(app, kind.signal.name, message)
+            self._notify(app, kind.signal.name, message, message_dict, body, settings)
             reply = self._answer(app, kind, message, settings, arrived, claims)
             if key is not None:
                 self.remember(app, settings, key, reply)
@@ -211,18 +233,35 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                 failures.append((receiver, exc))
         return failures
 
-    def _notify(self, app: Flask, name: str, message: Message) -> None:
-        """Call the ``@vapi.on`` receivers of ``name`` and of ``"*"``; failures are isolated."""
-        if not self.receivers:
-            return
-        chosen = self.receivers.get(name, [])
-        if name != ALL:
-            chosen = chosen + self.receivers.get(ALL, [])
-        for receiver in chosen:
-            try:
-                sync_callable(app, receiver)(message)
-            except Exception as exc:
-                self.failed(app, message, exc, receiver)
+    def _notify(
+        self,
+        app: Flask,
+        name: str,
+        message: Message,
+        raw: dict[str, Any],
+        body: bytes | None,
+        settings: Settings,
+    ) -> None:
+        """Call the ``@vapi.on`` receivers of ``name`` and of ``"*"``; failures are isolated.
+        Background receivers are handed to the runner before the answer leaves."""
+        if self.receivers:
+            chosen = self.receivers.get(name, [])
+            if name != ALL:
+                chosen = chosen + self.receivers.get(ALL, [])
+            for receiver in chosen:
+                try:
+                    sync_callable(app, receiver)(message)
+                except Exception as exc:
+                    self.failed(app, message, exc, receiver)
+        if self.background:
+            later = self.background.get(name, [])
+            if name != ALL:
+                later = later + self.background.get(ALL, [])
+            if later:
+                runner = app.extensions["vapi_background"][settings.prefix]
+                key = settings.prefix + message_key(body if body is not None else jsonio.dumps(raw))
+                for record in later:
+                    runner.submit(app, message, record, key=key, raw=raw)
 
     # -- answers ------------------------------------------------------------------
 

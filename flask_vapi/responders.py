@@ -106,7 +106,7 @@ class ResponderMixin:
 
         return register
 
-    def on(self, *message_types: str) -> Callable[[F], F]:
+    def on(self, *message_types: str, background: bool = False) -> Callable[[F], F]:
         """Call the decorated ``receiver(message)`` for every message of these types.
 
         ``"*"`` receives every message, unknown types included.  Unlike
@@ -118,10 +118,14 @@ class ResponderMixin:
             @vapi.on("end-of-call-report")
             def store_report(message):
                 save(message.call.id, message.ended_reason)
+
+        ``background=True`` runs the receiver off the request path, after the webhook is
+        answered: on a bounded thread pool (``VAPI_BACKGROUND = "thread"``) or as a Celery
+        task (``"celery"``), at most once per message (README, "Background receivers").
         """
 
         def register(func: F) -> F:
-            self.dispatcher.add_receiver(message_types, func)
+            self.dispatcher.add_receiver(message_types, func, background)
             return func
 
         return register

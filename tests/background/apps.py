@@ -88,6 +88,8 @@ def create_app(config: dict[str, Any]) -> Flask:
     app.config.update(
         TESTING=True,
         VAPI_SECRET="test-secret-0123456789",
+        VAPI_BACKGROUND="celery",
+        VAPI_STORE_URL=config["store"],
         OUTPUT=config["output"],
         MARKER=config["marker"],
         CELERY={
@@ -132,6 +134,11 @@ def create_app(config: dict[str, Any]) -> Flask:
         raw = request.get_json()["message"]
         for name in request.headers.get("X-Test-Receivers", "record").split(","):
             runner.submit(app, message, receivers[name], key=message_key(raw), raw=raw)
+
+    @vapi.on("status-update", background=True)
+    def wired(message: Message) -> None:
+        # Registered the way users do: dispatch hands it to Celery (VAPI_BACKGROUND).
+        trace("wired", message)
 
     app.register_blueprint(vapi)
     runner.init_app(app, vapi.name)

@@ -11,7 +11,7 @@ from flask import Flask
 
 from flask_vapi.background.celery import DONE, claim_key, load_message
 from flask_vapi.background.receivers import BackgroundReceiver
-from flask_vapi.payloads import make_end_of_call_report
+from flask_vapi.payloads import make_end_of_call_report, make_status_update
 from flask_vapi.store import Store
 from tests.background.apps import message_key, read_traces
 from tests.background.worker import CeleryWorker, wait_until
@@ -138,3 +138,20 @@ def test_a_receiver_that_always_fails_stops_after_max_retries(
     store: Store = web_app.extensions["test_store"]
     assert store.get(claim_key(key, receiver)) is None  # released: a redelivery may retry
     assert "this receiver always fails" in celery_worker.output_text()
+
+
+def test_a_background_receiver_registered_with_on_runs_once_in_the_worker(
+    celery_worker: CeleryWorker, web_app: Flask, output: Path
+) -> None:
+    call_id = f"call-{uuid.uuid4().hex}"
+    message = make_status_update(status="in-progress")
+    message["call"]["id"] = call_id
+    client = web_app.test_client()
+    for _ in range(3):  # Vapi's retries of one delivery: the same bytes
+        response = client.post("/vapi/webhook", json={"message": message}, headers=HEADERS)
+        assert (response.status_code, response.get_json()) == (200, {})
+    traces = wait_until(lambda: read_traces(output, call_id), what="the wired receiver to run")
+    worker_pid = int((output / "worker-ready").read_text())
+    assert [(t["kind"], t["pid"], t["model"]) for t in traces] == [
+        ("wired", worker_pid, "StatusUpdate")
+    ]
