@@ -299,10 +299,12 @@ def choose_assistant(message: AssistantRequest) -> dict[str, Any]:
 
 
 # -- call records ----------------------------------------------------------------------------
-# Receivers run inside the webhook request, so get_db() is this app's database.
+# get_db() is the database of the app handling the message: the webhook request's for
+# status updates; for the report, the app context its background receiver runs in.
 
 
-def record_end_of_call_report(sender: Flask, message: EndOfCallReport, **extra: Any) -> None:
+@vapi.on("end-of-call-report", background=True)  # stored after the webhook is answered
+def record_end_of_call_report(message: EndOfCallReport) -> None:
     call = message.call
     if call is None or not call.id:
         return
@@ -379,6 +381,5 @@ def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     app.register_blueprint(vapi)  # reads VAPI_* now: bad auth config fails here, not later
     # Signals are process-wide; connecting with sender=app keeps each app's receivers to its
     # own messages, and connecting the same function again for the same app is a no-op.
-    signals.end_of_call_report.connect(record_end_of_call_report, sender=app)
     signals.status_update.connect(record_status_update, sender=app)
     return app

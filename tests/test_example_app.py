@@ -50,9 +50,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 def post(client: FlaskClient, message: dict[str, Any], secret: str = SECRET) -> TestResponse:
-    return client.post(
+    """POST, then wait for the background receivers (the report is stored off the request)."""
+    response = client.post(
         "/vapi/webhook", json=payloads.wrap(message), headers={"X-Vapi-Secret": secret}
     )
+    for runner in client.application.extensions.get("vapi_background", {}).values():
+        assert runner.drain(10.0)
+    return response
 
 
 def call_tool(

@@ -147,3 +147,37 @@ def test_scaling_out_example() -> None:
     assert call("book_appointment", {"slot": "10:30"}) == "Booked 10:30 for patient 42."
     with app.app_context():
         assert namespace["vapi"].call_state(p.CALL_ID)["bookings"] == 1
+
+
+def test_background_example() -> None:
+    import threading
+
+    from flask_vapi import VapiBlueprint
+
+    index = next(i for i, block in enumerate(BLOCKS) if "def sync_crm" in block)
+    logged: list[str] = []
+    done = threading.Event()
+
+    class Crm:
+        def log_call(self, call_id: str, summary: Any) -> None:
+            logged.append(call_id)
+            done.set()
+
+    vapi = VapiBlueprint()
+    run_block(index, vapi=vapi, crm=Crm())
+    app = Flask("readme_background")
+    app.config.update(TESTING=True, VAPI_SECRET="s")
+    app.register_blueprint(vapi)
+    body = p.wrap(p.make_end_of_call_report())
+    response = app.test_client().post("/vapi/webhook", json=body, headers={"X-Vapi-Secret": "s"})
+    assert response.status_code == 200
+    assert done.wait(10) and logged == [p.CALL_ID]
+    two_lines = next(
+        i for i, block in enumerate(BLOCKS) if '"VAPI_BACKGROUND"] = "celery"' in block
+    )
+    config: dict[str, Any] = {}
+    run_block(two_lines, app=type("App", (), {"config": config})())
+    assert config == {
+        "VAPI_STORE_URL": "redis://redis.internal:6379/0",
+        "VAPI_BACKGROUND": "celery",
+    }
