@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from flask import Flask
@@ -15,8 +16,9 @@ from .settings import Settings
 from .store import StoreError
 from .store.dedup import Deduplicator, message_key
 
-#: Seconds a claim outlives its budget before a redelivery may give up waiting for it.
-CLAIM_MARGIN = 60.0
+#: Seconds a claim outlives its budget: a redelivery waits for the first answer that long,
+#: and takes the message over if the claim lapses (its worker died).
+CLAIM_MARGIN = 5.0
 _NOT_DEDUPLICATED = frozenset({"tool-calls", "voice-request"})  # per call; a stream
 
 
@@ -57,25 +59,26 @@ class OnceMixin:
             return None, None
         once = Deduplicator(settings.store, settings.deduplicate_ttl, settings.prefix)
         key = message_key(body)
+        # Claimed until answered (an informational message: until its receivers, background
+        # ones included, were handed their message), then the answer is remembered.  A
+        # worker killed in between leaves a claim that lapses, and a redelivery takes over.
+        running = CLAIM_MARGIN if kind.informational else (settings.budgets.get(kind.type) or 0.0)
+        if kind.informational:
+            deadline = time.monotonic() + running + CLAIM_MARGIN
         try:
-            if kind.informational:  # the answer is known: claimed and answered at once
-                if once.answered(key, EMPTY_OBJECT):
-                    return None, None
-            elif once.claim(key, (settings.budgets.get(kind.type) or 0.0) + CLAIM_MARGIN):
-                return key, None
+            while True:
+                if once.claim(key, running + CLAIM_MARGIN):
+                    return key, None
+                stored = once.wait(key, deadline)
+                if stored is not None or time.monotonic() >= deadline:
+                    break
         except StoreError as exc:
             self.store_failed(app, exc, f"checking a {message.type} message for redelivery")
             return None, None
         self.duplicate(app, message, "message")
-        if kind.informational:
-            return None, Reply(EMPTY_OBJECT)
-        try:
-            stored = once.wait(key, deadline)
-        except StoreError as exc:
-            self.store_failed(app, exc, "reading the first answer")
-            stored = None
         if stored is None:  # the first is still running: what a timeout would answer
-            return None, Reply(jsonio.dumps(settings.fallbacks[kind.type]))
+            fallback = EMPTY_OBJECT if kind.informational else settings.fallbacks[kind.type]
+            return None, Reply(fallback if isinstance(fallback, bytes) else jsonio.dumps(fallback))
         content_type, _, reply = stored.partition(b"\n")
         return None, Reply(reply, content_type.decode())
 

@@ -256,3 +256,20 @@ def test_redeliveries_are_seen_across_workers_sharing_a_file(
     assert first(message) == second(message)
     assert runs == ["ran"]
     signals.duplicate_message  # noqa: B018 - the signal exists under this name
+
+
+def test_a_redelivery_takes_over_a_message_whose_first_worker_died(
+    vapi: VapiBlueprint, make_app: Callable[..., Flask], received: Recorder
+) -> None:
+    from flask_vapi.store.dedup import Deduplicator, message_key
+
+    reports: list[Any] = []
+    vapi.on("end-of-call-report")(reports.append)
+    app = make_app(vapi)
+    body = json.dumps({"message": make_end_of_call_report()}).encode()
+    # What a worker killed mid-message leaves behind: a claim, no answer, lapsing soon.
+    store = vapi.settings_for(app).store
+    assert Deduplicator(store, 60, "VAPI_").claim(message_key(body), 0.3)
+    assert Post(app)(body) == {}
+    assert len(reports) == 1  # the redelivery ran it, once the claim lapsed
+    assert received.of("duplicate_message") == []

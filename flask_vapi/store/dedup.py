@@ -40,10 +40,6 @@ class Deduplicator:
         unless answered (a worker killed mid-answer does not block its key for a day)."""
         return self.store.add(self.namespace + key, _RUNNING, running)
 
-    def answered(self, key: str, answer: bytes) -> bool:
-        """:meth:`claim` with the answer already known (an informational message's ``{}``)."""
-        return self.store.add(self.namespace + key, _ANSWER + answer, self.ttl)
-
     def remember(self, key: str, answer: bytes) -> None:
         """Keep the first delivery's answer for the redeliveries."""
         self.store.set(self.namespace + key, _ANSWER + answer, self.ttl)
