@@ -64,7 +64,7 @@ class OnceMixin:
         # worker killed in between leaves a claim that lapses, and a redelivery takes over.
         running = CLAIM_MARGIN if kind.informational else (settings.budgets.get(kind.type) or 0.0)
         if kind.informational:
-            deadline = time.monotonic() + running + CLAIM_MARGIN
+            deadline = time.monotonic() + running + 2 * CLAIM_MARGIN  # past a lapse
         try:
             while True:
                 if once.claim(key, running + CLAIM_MARGIN):

@@ -17,7 +17,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask, current_app, request
 
-from flask_vapi import VapiBlueprint, current_message, jsonio
+from flask_vapi import VapiBlueprint, current_message, current_tool_call, jsonio
 from flask_vapi.background.celery import CeleryRunner
 from flask_vapi.background.receivers import BackgroundReceiver, register
 from flask_vapi.models.messages import Message
@@ -134,6 +134,13 @@ def create_app(config: dict[str, Any]) -> Flask:
         raw = request.get_json()["message"]
         for name in request.headers.get("X-Test-Receivers", "record").split(","):
             runner.submit(app, message, receivers[name], key=message_key(raw), raw=raw)
+
+    @vapi.tool
+    def book(slot: str) -> str:
+        # Every execution leaves a line: a redelivered tool call must leave none.
+        time.sleep(0.05)  # long enough for a worker to be killed mid-run
+        trace("tool", current_message, tool_call=current_tool_call.id)
+        return f"booked {slot} (worker {os.getpid()})"
 
     @vapi.on("status-update", background=True)
     def wired(message: Message) -> None:
