@@ -16,6 +16,7 @@ from .logs import logger
 from .reply import JSON
 from .responders import ResponderMixin
 from .settings import Settings
+from .store.memory import MemoryStore
 from .store.state import CallState
 from .toolcalls import LateResultFormatter
 from .tools import describe_errors
@@ -90,6 +91,14 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 f"{settings.prefix}BACKGROUND = 'celery' needs Celery: "
                 "pip install 'flask-vapi[celery]'"
             ) from None
+        if isinstance(settings.store, MemoryStore):
+            logger.warning(
+                "%sBACKGROUND = 'celery' with a memory:// store: each Celery worker keeps its "
+                "own claims, so a message may run once per worker. Set %sSTORE_URL to the "
+                "Redis the workers share.",
+                settings.prefix,
+                settings.prefix,
+            )
         runner = CeleryRunner(
             settings.store, done_ttl=settings.deduplicate_ttl, on_error=self.dispatcher.failed
         )

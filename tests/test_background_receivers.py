@@ -83,3 +83,12 @@ def test_an_unknown_background_mode_is_refused_at_startup(
     vapi.on("end-of-call-report", background=True)(lambda message: None)
     with pytest.raises(ConfigurationError, match="VAPI_BACKGROUND must be one of thread, celery"):
         make_app(vapi, VAPI_BACKGROUND="rq")
+
+
+def test_celery_mode_on_a_memory_store_warns_that_workers_do_not_share_it(
+    vapi: VapiBlueprint, make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    vapi.on("end-of-call-report", background=True)(lambda message: None)
+    make_app(vapi, VAPI_BACKGROUND="celery", VAPI_STORE_URL="memory://")
+    assert "VAPI_BACKGROUND = 'celery' with a memory:// store" in caplog.text
+    assert "Set VAPI_STORE_URL to the Redis the workers share" in caplog.text
