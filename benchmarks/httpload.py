@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -263,10 +264,21 @@ class LoadResult:
 
 
 def load(
-    server: Server, body: bytes, connections: int, seconds: float, max_requests: int
+    server: Server,
+    body: bytes,
+    connections: int,
+    seconds: float,
+    max_requests: int,
+    bodies: Optional[Sequence[bytes]] = None,
 ) -> LoadResult:
-    """Drive ``server`` for ``seconds`` (or ``max_requests``) with ``connections`` threads."""
+    """Drive ``server`` for ``seconds`` (or ``max_requests``) with ``connections`` threads.
+
+    Every request sends ``body``; with ``bodies``, the n-th request issued sends
+    ``bodies[n]`` instead (at most ``len(bodies)`` requests), so that each can be distinct.
+    """
     data = request_bytes(server.port, body)
+    if bodies is not None:
+        max_requests = min(max_requests, len(bodies))
     lock = threading.Lock()
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0]
@@ -285,10 +297,12 @@ def load(
                 with lock:
                     if issued[0] >= max_requests:
                         return
+                    index = issued[0]
                     issued[0] += 1
+                sent = data if bodies is None else request_bytes(server.port, bodies[index])
                 begin = perf()
                 try:
-                    status, _ = conn.request(data)
+                    status, _ = conn.request(sent)
                 except OSError as exc:
                     conn.close()
                     status = 0
