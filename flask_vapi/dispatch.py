@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from blinker import NamedSignal
 from flask import Flask
@@ -20,7 +20,7 @@ from .answers import check_answer
 from .catalogue import ANSWERS, FLAT_TYPES, MESSAGE_KINDS, MessageKind
 from .context import _call_state, _message
 from .logs import logger, quoted, short, wants_traceback
-from .models.messages import FunctionCall, Message, ToolCalls
+from .models.messages import FunctionCall, Message, ToolCalls, call_id_in
 from .once import OnceMixin
 from .reply import EMPTY_OBJECT, PCM, Reply
 from .runner import Job, check_registrable, handler_name, sync_callable
@@ -33,6 +33,7 @@ from .tools import Tool
 if TYPE_CHECKING:
     from .background.receivers import BackgroundReceiver
 
+T = TypeVar("T")
 _END_OF_CALL = "end-of-call-report"
 #: ``@vapi.on("*")``: every message, whatever its type (unknown types included).
 ALL = "*"
@@ -149,7 +150,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                 f"The {message_type!r} message is missing or has invalid fields.",
                 exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages},
                 message_type=message_type,
-                call_id=_call_id(message_dict),
+                call_id=call_id_in(message_dict),
             ) from None
 
         if message.invalid_fields:
@@ -158,7 +159,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                 quoted(message_type),
                 short(", ".join(message.invalid_fields)),
             )
-        call_id = _call_id(message_dict)
+        call_id = call_id_in(message_dict)
         token = _message.set(message)
         state = _call_state.set(CallState(settings.store, call_id)) if call_id else None
         try:
@@ -244,19 +245,13 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
     ) -> None:
         """Call the ``@vapi.on`` receivers of ``name`` and of ``"*"``; failures are isolated.
         Background receivers are handed to the runner before the answer leaves."""
-        if self.receivers:
-            chosen = self.receivers.get(name, [])
-            if name != ALL:
-                chosen = chosen + self.receivers.get(ALL, [])
-            for receiver in chosen:
-                try:
-                    sync_callable(app, receiver)(message)
-                except Exception as exc:
-                    self.failed(app, message, exc, receiver)
+        for receiver in _of(self.receivers, name):
+            try:
+                sync_callable(app, receiver)(message)
+            except Exception as exc:
+                self.failed(app, message, exc, receiver)
         if self.background:
-            later = self.background.get(name, [])
-            if name != ALL:
-                later = later + self.background.get(ALL, [])
+            later = _of(self.background, name)
             if later:
                 runner = app.extensions["vapi_background"][settings.prefix]
                 key = settings.prefix + message_key(body if body is not None else jsonio.dumps(raw))
@@ -380,10 +375,12 @@ def _envelope(payload: Any) -> dict[str, Any]:
     return message
 
 
-def _call_id(message: dict[str, Any]) -> str | None:
-    call = message.get("call")
-    call_id = call.get("id") if isinstance(call, dict) else None
-    return call_id if isinstance(call_id, str) else None
+def _of(table: dict[str, list[T]], name: str) -> list[T]:
+    """The receivers in ``table`` of the signal ``name`` and of ``"*"``."""
+    if not table:
+        return []
+    chosen = table.get(name, [])
+    return chosen + table.get(ALL, []) if name != ALL else chosen
 
 
 def _suggestion(name: str, known: Iterable[str]) -> str:

@@ -11,7 +11,7 @@ from flask import Flask
 from . import errors, jsonio, signals
 from .context import _tool_call
 from .logs import logger, quoted, short
-from .models.messages import FunctionCall, Message, ToolCalls
+from .models.messages import FunctionCall, Message, ToolCalls, call_id_in
 from .models.tools import ToolCall
 from .once import CLAIM_MARGIN
 from .runner import Job, sync_callable
@@ -79,7 +79,7 @@ class ToolCallsMixin:
         """Tool call id -> whether this is its first delivery (across workers)."""
         once = _deduplicator(settings)
         running = (settings.budgets.get(message.type) or 0.0) + CLAIM_MARGIN
-        call_id = message.call.id if message.call is not None else None
+        call_id = call_id_in(message.raw)
         claims = {}
         try:
             for call in message.tool_calls:
@@ -104,7 +104,7 @@ class ToolCallsMixin:
         started: list[dict[str, Any] | tuple[dict[str, Any], _Running]] = []
         unknown: Counter[str] = Counter()
         once = _deduplicator(settings) if claims else None
-        call_id = message.call.id if once is not None and message.call is not None else None
+        call_id = call_id_in(message.raw) if once is not None else None
         for call in message.tool_calls:
             entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
             broken = _broken_parts(call)
@@ -148,7 +148,7 @@ class ToolCallsMixin:
     ) -> dict[str, Any]:
         """The answer the first delivery of ``call`` got, waited for within the budget."""
         self.duplicate(app, message, f"tool call {quoted(call.id)}", tool_call=call)
-        call_id = message.call.id if message.call is not None else None
+        call_id = call_id_in(message.raw)
         deadline = arrived + (settings.budgets.get(message.type) or 0.0)
         try:
             stored = once.wait(tool_call_key(call_id, call.id), deadline)

@@ -14,11 +14,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 BACKENDS = [
     pytest.param(jsonio._stdlib_loads, id="json"),
-    pytest.param(
-        jsonio._orjson_loads,
-        id="orjson",
-        marks=pytest.mark.skipif(jsonio.orjson is None, reason="orjson is not installed"),
-    ),
+    pytest.param(jsonio._orjson_loads, id="orjson"),
 ]
 
 

@@ -15,10 +15,9 @@ from flask_vapi.payloads import make_end_of_call_report
 from .conftest import HEADERS
 
 Loads = Callable[[bytes], Any]
-needs_orjson = pytest.mark.skipif(jsonio.orjson is None, reason="orjson is not installed")
 BACKENDS = [
     pytest.param(jsonio._stdlib_loads, id="json"),
-    pytest.param(jsonio._orjson_loads, id="orjson", marks=needs_orjson),
+    pytest.param(jsonio._orjson_loads, id="orjson"),
 ]
 backends = pytest.mark.parametrize("loads", BACKENDS)
 
@@ -220,7 +219,6 @@ def test_moderate_nesting_is_accepted(loads: Loads) -> None:
     assert value is None
 
 
-@needs_orjson
 def test_orjson_depth_limit_is_1024() -> None:
     # orjson's documented limit; the module docstring states it.
     assert jsonio._orjson_loads(nested(1024)) is not None
@@ -310,7 +308,6 @@ CORPUS: list[bytes] = [
 ]
 
 
-@needs_orjson
 @pytest.mark.parametrize("data", CORPUS)
 def test_backends_agree_on_tricky_inputs(data: bytes) -> None:
     assert outcome(jsonio._orjson_loads, data) == outcome(jsonio._stdlib_loads, data)
@@ -339,7 +336,6 @@ def _mutations(seed: int, count: int) -> list[bytes]:
     return out
 
 
-@needs_orjson
 def test_backends_agree_on_mutated_messages() -> None:
     out_of_range = re.compile(rb"\d{19}|[eE]\+?\d{3}")  # documented differences
     for data in _mutations(seed=20261201, count=3000):
@@ -351,7 +347,6 @@ def test_backends_agree_on_mutated_messages() -> None:
 # --- documented differences -----------------------------------------------------------------
 
 
-@needs_orjson
 def test_documented_number_differences() -> None:
     # Integers outside the 64-bit range: orjson reads a float, the stdlib an exact int.
     assert jsonio._orjson_loads(b"18446744073709551616") == 18446744073709551616.0

@@ -163,7 +163,6 @@ def test_string_annotations_resolve() -> None:
     }
 
 
-@pytest.mark.skipif(sys.version_info < (3, 10), reason="X | None needs Python 3.10")
 def test_string_union_annotations_resolve() -> None:
     def handler(n: int | None, day: datetime.date | None = None) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from marshmallow import fields
@@ -26,6 +27,14 @@ from .common import (
 )
 from .derived import derived, first
 from .tools import ToolCall, ToolWithToolCall, tool_arguments
+
+
+def call_id_in(message: Mapping[str, Any]) -> str | None:
+    """The call id of a message as received (``message["call"]["id"]``), without loading
+    the typed ``call``; ``None`` when absent or not a string."""
+    call = message.get("call")
+    call_id = call.get("id") if isinstance(call, dict) else None
+    return call_id if isinstance(call_id, str) else None
 
 
 class Message(VapiObject):

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from collections.abc import Iterator
 
 from flask_vapi import jsonio
 
-#: The backends a property runs on; orjson only when it is installed.
-BACKENDS: tuple[str, ...] = (
-    ("json", "orjson") if importlib.util.find_spec("orjson") is not None else ("json",)
-)
+#: The backends a property runs on (orjson is a test dependency: both run in every leg).
+BACKENDS: tuple[str, ...] = ("json", "orjson")
 
 # The library reaches JSON only through the module attributes ``jsonio.loads`` and
 # ``jsonio.dumps`` (test_backends.py checks no module binds them by name), so setting
 # those two attributes switches every caller.
-_PAIRS = {"json": (jsonio._stdlib_loads, jsonio._stdlib_dumps)}
-if jsonio.BACKEND == "orjson":
-    _PAIRS["orjson"] = (jsonio.loads, jsonio.dumps)
+_PAIRS = {
+    "json": (jsonio._stdlib_loads, jsonio._stdlib_dumps),
+    "orjson": (jsonio._orjson_loads, jsonio._orjson_dumps),
+}
 
 
 @contextlib.contextmanager
