@@ -57,5 +57,6 @@ def test_two_processes_racing_add_win_each_key_once(shared_url: str) -> None:
     ]
     run_all(processes)
     won = [results.get(timeout=JOIN_TIMEOUT) for _ in processes]
+    assert not [wins for wins in won if isinstance(wins, str)], won  # a child's failure
     join_all(processes)
     assert Counter(key for wins in won for key in wins) == Counter(keys)

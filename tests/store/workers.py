@@ -36,8 +36,12 @@ def increment_concurrently(url: str, key: str, threads: int, start: Any) -> None
 
 def claim_all(url: str, keys: list[str], start: Any, results: Any) -> None:
     """Race ``add`` on every key of ``keys``; put the list of keys this process won."""
-    store = open_store(url)
-    start.wait(timeout=60)
-    won = [key for key in keys if store.add(key, b"claimed", 600)]
-    store.close()
+    try:
+        store = open_store(url)
+        start.wait(timeout=60)
+        won = [key for key in keys if store.add(key, b"claimed", 600)]
+        store.close()
+    except BaseException as exc:  # said to the test, which would otherwise wait in vain
+        results.put(f"failed: {type(exc).__name__}: {exc}")
+        raise
     results.put(won)
