@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import os
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote, unquote_plus, urlsplit
 
@@ -33,8 +34,12 @@ class Store(abc.ABC):
     concurrent writers (threads, processes, machines) can build on.  Back-end failures raise
     :class:`StoreError`; a non-positive ``ttl`` is a programming error (``ValueError``).
 
+    A key holds either a value (:meth:`set`, :meth:`add`, :meth:`update`) or a list
+    (:meth:`append`); :meth:`expire` and :meth:`delete` work on both, and reading a key
+    as the other kind is an error of the caller's (its result is undefined).
+
     The interface is kept this narrow on purpose, so that a back end is a page of code:
-    subclass it and implement the seven methods.
+    subclass it and implement the nine methods.
     """
 
     @abc.abstractmethod
@@ -71,6 +76,19 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
+        """Append ``values`` to the list ``key`` (a new list if it is absent or expired),
+        drop all but its last ``keep`` items, give the list ``ttl``; return its length.
+
+        Atomic: concurrent appends to one list, across processes and machines, lose no
+        item and interleave whole calls.  ``keep`` is a positive ``int``.
+        """
+
+    @abc.abstractmethod
+    def items(self, key: str) -> list[bytes]:
+        """The items of the list ``key``, oldest first (``[]`` if absent or expired)."""
+
+    @abc.abstractmethod
     def expire(self, key: str, ttl: float | None) -> None:
         """Give an existing ``key`` a new TTL (``None``: keep it forever); absent: no-op."""
 
@@ -87,6 +105,12 @@ def check_ttl(ttl: float | None) -> None:
     """Raise ``ValueError`` unless ``ttl`` is ``None`` or a positive number of seconds."""
     if ttl is not None and not ttl > 0:
         raise ValueError(f"a store TTL is a positive number of seconds or None, not {ttl!r}")
+
+
+def check_keep(keep: int) -> None:
+    """Raise ``ValueError`` unless ``keep`` (how many items a list keeps) is a positive int."""
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ValueError(f"a list keeps a positive number of items, not {keep!r}")
 
 
 def check_value(value: object) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Callable
 
 from . import Store
@@ -40,6 +41,12 @@ class LazyStore(Store):
         self, key: str, fn: Callable[[bytes | None], bytes | None], ttl: float | None
     ) -> bytes | None:
         return self._open().update(key, fn, ttl)
+
+    def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
+        return self._open().append(key, values, ttl, keep)
+
+    def items(self, key: str) -> list[bytes]:
+        return self._open().items(key)
 
     def expire(self, key: str, ttl: float | None) -> None:
         self._open().expire(key, ttl)

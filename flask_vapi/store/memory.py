@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Sequence
+from typing import Callable, Union
 
-from flask_vapi.store import Store, StoreError, check_ttl, check_value
+from flask_vapi.store import Store, StoreError, check_keep, check_ttl, check_value
 
 #: Expired entries are dropped every this many writes (a full scan: memory:// is for tests).
 PURGE_EVERY = 1024
+
+#: A value, or a list's items (a key holds one or the other).
+_Held = Union[bytes, list[bytes]]
 
 
 class MemoryStore(Store):
@@ -20,13 +24,13 @@ class MemoryStore(Store):
     """
 
     def __init__(self) -> None:
-        self._data: dict[str, tuple[bytes, float | None]] | None = {}
+        self._data: dict[str, tuple[_Held, float | None]] | None = {}
         self._lock = (
             threading.RLock()
         )  # re-entrant: an update fn that uses the store cannot deadlock
         self._writes = 0
 
-    def _live(self, key: str, now: float) -> bytes | None:
+    def _live(self, key: str, now: float) -> _Held | None:
         data = self._open()
         entry = data.get(key)
         if entry is None:
@@ -37,12 +41,12 @@ class MemoryStore(Store):
             return None
         return value
 
-    def _open(self) -> dict[str, tuple[bytes, float | None]]:
+    def _open(self) -> dict[str, tuple[_Held, float | None]]:
         if self._data is None:
             raise StoreError("the memory store is closed")
         return self._data
 
-    def _put(self, key: str, value: bytes, ttl: float | None, now: float) -> None:
+    def _put(self, key: str, value: _Held, ttl: float | None, now: float) -> None:
         data = self._open()
         data[key] = (value, None if ttl is None else now + ttl)
         self._writes += 1
@@ -53,7 +57,8 @@ class MemoryStore(Store):
     def get(self, key: str) -> bytes | None:
         """See :meth:`Store.get`."""
         with self._lock:
-            return self._live(key, time.time())
+            value = self._live(key, time.time())
+            return value if isinstance(value, bytes) else None
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         """See :meth:`Store.set`."""
@@ -81,12 +86,32 @@ class MemoryStore(Store):
         check_ttl(ttl)
         with self._lock:
             now = time.time()
-            new = fn(self._live(key, now))
+            current = self._live(key, now)
+            new = fn(current if isinstance(current, bytes) else None)
             if new is None:
                 self._open().pop(key, None)
             else:
                 self._put(key, check_value(new), ttl, now)
             return new
+
+    def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
+        """See :meth:`Store.append`."""
+        check_ttl(ttl)
+        check_keep(keep)
+        with self._lock:
+            now = time.time()
+            current = self._live(key, now)
+            held = current if isinstance(current, list) else []
+            held.extend(check_value(value) for value in values)
+            del held[:-keep]
+            self._put(key, held, ttl, now)
+            return len(held)
+
+    def items(self, key: str) -> list[bytes]:
+        """See :meth:`Store.items`."""
+        with self._lock:
+            held = self._live(key, time.time())
+            return list(held) if isinstance(held, list) else []
 
     def expire(self, key: str, ttl: float | None) -> None:
         """See :meth:`Store.expire`."""
