@@ -9,13 +9,14 @@ from typing import Any, Optional
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 from flask.blueprints import BlueprintSetupState
 
-from . import auth, cli, errors, jsonio, logs, signals
+from . import auth, cli, errors, jsonio, logs, observe, signals
 from .dispatch import Dispatcher
 from .errors import ConfigurationError
 from .logs import logger
 from .reply import JSON
 from .responders import ResponderMixin
 from .settings import Settings
+from .store.eventlog import EventLog
 from .store.memory import MemoryStore
 from .store.state import CallState
 from .toolcalls import LateResultFormatter
@@ -77,6 +78,37 @@ class VapiBlueprint(ResponderMixin, Blueprint):
             logs.add_secrets(authenticator.credentials)
         if settings.control_token is not None:
             logs.add_secrets((settings.control_token,))
+        if settings.inspector_token is not None:
+            logs.add_secrets((settings.inspector_token,))
+        app.extensions.setdefault("vapi_observers", {})[self.name] = self._observers(app, settings)
+
+    def _observers(self, app: Flask, settings: Settings) -> observe.Observers:
+        """Who sees this endpoint's requests: the event log (``VAPI_EVENT_LOG``) and
+        OpenTelemetry (when it is installed)."""
+        event_log = None
+        if settings.event_log is not False:
+            event_log = EventLog(
+                settings.store,
+                namespace=settings.prefix,
+                max_age=settings.event_log_max_age,
+                max_events=settings.event_log_max_events,
+                max_calls=settings.event_log_max_calls,
+            )
+        return observe.Observers(event_log, settings.event_log is None)
+
+    def event_log(self, app: Optional[Flask] = None) -> Optional[EventLog]:
+        """This endpoint's event log on ``app`` (default: the current app), or ``None``
+        while it is off (``VAPI_EVENT_LOG = False``, or unset and not ``app.debug``)::
+
+            for summary in vapi.event_log(app).calls():
+                print(summary["call_id"], summary["events"])
+        """
+        app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+        observers: observe.Observers = app.extensions["vapi_observers"][self.name]
+        if observers.event_log is None or (observers.event_log_when_debugging and not app.debug):
+            return None
+        assert isinstance(observers.event_log, EventLog)
+        return observers.event_log
 
     def _background_runner(self, app: Flask, settings: Settings) -> Any:
         """Where this blueprint's background receivers run (``VAPI_BACKGROUND``)."""
@@ -138,6 +170,39 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         arrived = time.monotonic()  # budgets count from here: reading and checking count
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         settings = self.settings_for(app)
+        observers = app.extensions["vapi_observers"][self.name].active(app)
+        if observers:
+            return self._observed(app, settings, arrived, observers)
+        return self._handle(app, settings, arrived)
+
+    def _observed(
+        self,
+        app: Flask,
+        settings: Settings,
+        arrived: float,
+        observers: tuple[observe.Observer, ...],
+    ) -> Response:
+        """Handle the request under a trace, then show the trace to ``observers``."""
+        trace = observe.Trace(arrived, time.time())
+        token = observe.observing(trace)
+        try:
+            response = self._handle(app, settings, arrived)
+            trace.status = response.status_code
+            trace.content_type = response.content_type or ""
+            trace.answer = None if response.is_streamed else response.get_data()
+            trace.answered = time.monotonic()
+        finally:
+            trace.done = True
+            observe.done(token)
+        for observer in observers:
+            try:
+                observer.finish(app, trace)
+            except Exception as exc:  # seeing a call never fails it
+                logger.warning("A flask-vapi observer failed: %s: %s", type(exc).__name__, exc)
+        return response
+
+    def _handle(self, app: Flask, settings: Settings, arrived: float) -> Response:
+        """Read, authenticate and parse the request; dispatch it; the response."""
         body = b""
         try:
             if request.method != "POST":
@@ -165,6 +230,9 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 raise errors.Rejection(
                     400, errors.INVALID_JSON, "The request body is not valid JSON."
                 ) from None
+            trace = observe.current_trace()
+            if trace is not None:
+                trace.payload = payload
             reply = self.dispatcher.receive(app, payload, settings, arrived, body)
         except errors.Rejection as rejection:
             return self._reject(app, rejection, body)
@@ -201,6 +269,13 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         return body
 
     def _reject(self, app: Flask, rejection: errors.Rejection, body: bytes) -> Response:
+        trace = observe.current_trace()
+        if trace is not None:
+            trace.rejected = (rejection.code, rejection.message)
+            trace.message_type = trace.message_type or rejection.message_type
+            trace.call_id = trace.call_id or rejection.call_id
+            if rejection.status == 401:
+                trace.payload = None
         details = f" (type {logs.quoted(rejection.message_type)}" if rejection.message_type else ""
         if rejection.call_id:
             details += f"{', ' if details else ' ('}call {logs.quoted(rejection.call_id)}"

@@ -15,7 +15,7 @@ from blinker import NamedSignal
 from flask import Flask
 from marshmallow import ValidationError
 
-from . import errors, jsonio, signals
+from . import errors, jsonio, observe, signals
 from .answers import check_answer
 from .catalogue import ANSWERS, FLAT_TYPES, MESSAGE_KINDS, MessageKind
 from .context import _call_state, _message
@@ -127,12 +127,15 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
         settings: Settings,
         arrived: float | None = None,
         body: bytes | None = None,
+        *,
+        replay: bool = False,
     ) -> Reply:
         """Dispatch a parsed request body.
 
         ``arrived`` (``time.monotonic()``, default now) is when the request arrived: budgets
         count from it.  ``body``, the raw bytes, identifies a redelivery (without it, only
-        tool calls are deduplicated).  Raises :class:`~flask_vapi.errors.Rejection`
+        tool calls are deduplicated).  ``replay``: a recorded message sent again on purpose,
+        not deduplicated, and not ending its call.  Raises :class:`~flask_vapi.errors.Rejection`
         (400/422) when the body is not a valid Vapi message; otherwise returns the reply.
         """
         if arrived is None:
@@ -160,6 +163,10 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                 short(", ".join(message.invalid_fields)),
             )
         call_id = call_id_in(message_dict)
+        trace = observe.current_trace()
+        if trace is not None:
+            trace.message_type, trace.call_id = message_type, call_id
+            trace.budget = settings.budgets.get(message_type)
         token = _message.set(message)
         state = _call_state.set(CallState(settings.store, call_id)) if call_id else None
         try:
@@ -172,11 +179,15 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
                 self._notify(app, ALL, message, message_dict, body, settings)
                 return Reply(EMPTY_OBJECT)
             deadline = arrived + (settings.budgets.get(kind.type) or 0.0)
-            key, first_answer = self.first_delivery(app, settings, kind, message, body, deadline)
+            key, first_answer = None, None
+            if not replay:
+                key, first_answer = self.first_delivery(
+                    app, settings, kind, message, body, deadline
+                )
             if first_answer is not None:
                 return first_answer
             claims = None
-            if settings.deduplicate and isinstance(message, ToolCalls):
+            if settings.deduplicate and not replay and isinstance(message, ToolCalls):
                 claims = self.claim_tool_calls(app, settings, message, arrived)
                 if claims and not any(claims.values()):  # every call was delivered before
                     return self._answer(app, kind, message, settings, arrived, claims)
@@ -186,7 +197,7 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             reply = self._answer(app, kind, message, settings, arrived, claims)
             if key is not None:
                 self.remember(app, settings, key, reply)
-            if kind.type == _END_OF_CALL and call_id:
+            if kind.type == _END_OF_CALL and call_id and not replay:
                 self.call_ended(app, settings, call_id)
             return reply
         finally:
@@ -211,6 +222,9 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             short(exc),
             exc_info=exc if wants_traceback(app) else None,
         )
+        trace = observe.current_trace()
+        if trace is not None:
+            trace.fail(handler_name(handler), exc)
         extra = {"exception": exc, "handler": handler}
         for _, inner in self._deliver(app, signals.handler_error, message, extra):
             # Only logged: signalling it again could loop.
@@ -245,11 +259,23 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
     ) -> None:
         """Call the ``@vapi.on`` receivers of ``name`` and of ``"*"``; failures are isolated.
         Background receivers are handed to the runner before the answer leaves."""
+        trace = observe.current_trace()
         for receiver in _of(self.receivers, name):
+            started, error = time.monotonic(), None
             try:
                 sync_callable(app, receiver)(message)
             except Exception as exc:
+                error = exc
                 self.failed(app, message, exc, receiver)
+            if trace is not None:
+                trace.receivers.append(
+                    observe.ReceiverRun(
+                        handler_name(receiver),
+                        started,
+                        time.monotonic(),
+                        None if error is None else f"{type(error).__name__}: {short(error)}",
+                    )
+                )
         if self.background:
             later = _of(self.background, name)
             if later:

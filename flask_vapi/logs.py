@@ -46,6 +46,43 @@ def redact(text: str) -> str:
     return text
 
 
+# Keys whose string values are credentials wherever they appear in a body (normalized:
+# lower case, without "-" and "_"): assistant server headers, credentials, webhook secrets.
+_CREDENTIAL_KEY = re.compile(
+    r"secret|token|password|passwd|apikey|authorization|signature|credential|cookie|privatekey"
+)
+# URL-valued keys that are capabilities whatever the URL looks like.
+_CAPABILITY_KEYS = frozenset(("controlurl", "listenurl"))
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def redact_json(value: Any, _hidden: bool = False) -> Any:
+    """A copy of a JSON value with credentials, capability URLs and secrets redacted.
+
+    Strings under a credential-like key (``secret``, ``token``, ``authorization``...,
+    in any case or spelling) and under ``controlUrl``/``listenUrl`` are replaced whole;
+    every other string goes through :func:`redact`, and bearer/basic credentials in
+    text are cut.  Numbers stay (``promptTokens`` is a count, not a token).
+    """
+    if isinstance(value, str):
+        if _hidden:
+            return _REDACTED
+        text = redact(value)
+        return _BEARER.sub(r"\1 " + _REDACTED, text) if " " in text else text
+    if isinstance(value, dict):
+        copied = {}
+        for key, item in value.items():
+            name = str(key).lower().replace("-", "").replace("_", "")
+            if name in _CAPABILITY_KEYS and isinstance(item, str):
+                copied[key] = _REDACTED_URL
+            else:
+                copied[key] = redact_json(item, _hidden or bool(_CREDENTIAL_KEY.search(name)))
+        return copied
+    if isinstance(value, list):
+        return [redact_json(item, _hidden) for item in value]
+    return value
+
+
 def add_secrets(values: Any) -> None:
     """Never log these strings (the configured credentials; called at registration)."""
     for value in values:

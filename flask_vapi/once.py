@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from flask import Flask
 
-from . import jsonio, signals
+from . import jsonio, observe, signals
 from .catalogue import MessageKind
 from .logs import logger, quoted, short
 from .models.messages import Message
@@ -42,6 +42,9 @@ class OnceMixin:
         logger.info(
             "A redelivered Vapi %s %s was answered like the first.", quoted(message.type), what
         )
+        trace = observe.current_trace()
+        if trace is not None:
+            trace.duplicate = True
         self.send(app, signals.duplicate_message, message, **extra)
 
     def first_delivery(

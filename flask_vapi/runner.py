@@ -107,6 +107,7 @@ class Job:
         "_done",
         "_lock",
         "abandoned",
+        "ended",
         "error",
         "finished",
         "func",
@@ -125,6 +126,8 @@ class Job:
         self.value: Any = None
         self.error: Exception | None = None
         self.finished = False
+        #: ``time.monotonic()`` when the handler returned or raised.
+        self.ended: float | None = None
         self.abandoned = False
         #: Called when :meth:`wait` gives up (the pool unpins the handler's thread).
         self.on_abandon: Callable[[], None] | None = None
@@ -141,8 +144,9 @@ class Job:
             value = self.func()
         except Exception as exc:
             error = exc
+        ended = time.monotonic()
         with self._lock:
-            self.value, self.error, self.finished = value, error, True
+            self.value, self.error, self.finished, self.ended = value, error, True, ended
             late = self.abandoned
         self._done.release()
         if late and self.on_late is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, OrderedDict
 from typing import Any, Callable, NamedTuple
 
 from flask import Flask
 
-from . import errors, jsonio, signals
+from . import errors, jsonio, observe, signals
 from .context import _tool_call
 from .logs import logger, quoted, short
 from .models.messages import FunctionCall, Message, ToolCalls, call_id_in
@@ -105,8 +106,12 @@ class ToolCallsMixin:
         unknown: Counter[str] = Counter()
         once = _deduplicator(settings) if claims else None
         call_id = call_id_in(message.raw) if once is not None else None
+        trace = observe.current_trace()
+        runs: list[observe.ToolRun] = []
         for call in message.tool_calls:
             entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
+            if trace is not None:
+                runs.append(_tool_run(call.id, call.name, call.arguments, settings, message))
             broken = _broken_parts(call)
             if broken:  # one broken call of a batch: answered, not run
                 entry["error"] = f"Invalid tool call: {describe_errors(broken)}"
@@ -127,12 +132,18 @@ class ToolCallsMixin:
         if unknown:
             _log_unknown_tools(unknown)
         results = []
-        for item in started:
+        for index, item in enumerate(started):
             if isinstance(item, tuple):
                 entry, running = item
                 entry.update(self._finish(app, message, running))
+                if runs:
+                    _ran(runs[index], running.job)
                 item = entry
             results.append(item)
+        if trace is not None:
+            for run, entry, call in zip(runs, results, message.tool_calls):
+                _settle(run, entry, call, claims, self.tools)
+            trace.tools.extend(runs)
         if once is not None and claims is not None:
             self._remember_entries(app, once, call_id, results, claims)
         return results
@@ -189,9 +200,20 @@ class ToolCallsMixin:
         outcome = self._start(
             app, message, function.name, function.parameters, None, settings, arrived
         )
+        trace = observe.current_trace()
+        run = None
+        if trace is not None:
+            run = _tool_run(None, function.name, function.parameters, settings, message)
         if isinstance(outcome, _Running):
+            job = outcome.job
             outcome = self._finish(app, message, outcome)
-        return {key: outcome[key] for key in ("result", "error") if key in outcome}
+            if run is not None:
+                _ran(run, job)
+        answer: dict[str, Any] = {k: outcome[k] for k in ("result", "error") if k in outcome}
+        if trace is not None and run is not None:
+            _settle(run, answer, None, None, self.tools)
+            trace.tools.append(run)
+        return answer
 
     # -- one call -------------------------------------------------------------------
 
@@ -296,7 +318,7 @@ class ToolCallsMixin:
             tool_call=call,
             entry=entry,
         )
-        if tool.background or tool.deliver_late:
+        if (tool.background or tool.deliver_late) and not observe.replaying():
             self._post_late(app, message, tool, call, entry, settings)
 
     def _post_late(
@@ -334,6 +356,50 @@ class ToolCallsMixin:
                 "The late result of Vapi tool %s was not delivered: %s.", quoted(tool.name), reason
             )
         self.send(app, signals.late_result_undelivered, message, tool_call=call, reason=reason)
+
+
+def _tool_run(
+    call_id: str | None, name: str, arguments: Any, settings: Settings, message: Message
+) -> observe.ToolRun:
+    """A tool call's record in the trace, started now."""
+    budget = settings.budgets.get(message.type)
+    return observe.ToolRun(call_id, name, arguments, time.monotonic(), budget=budget)
+
+
+def _settle(
+    run: observe.ToolRun,
+    entry: dict[str, Any],
+    call: ToolCall | None,
+    claims: dict[str, bool] | None,
+    tools: dict[str, Tool],
+) -> None:
+    """Fill in a tool call's record from its answered ``results[]`` entry."""
+    run.entry = {key: entry[key] for key in ("result", "error") if key in entry}
+    tool = tools.get(run.name)
+    if tool is not None and tool.timeout is not None:
+        run.budget = tool.timeout if run.budget is None else min(run.budget, tool.timeout)
+    if call is not None and claims and not claims.get(call.id, True):
+        run.outcome = "duplicate"
+    elif call is not None and _broken_parts(call):
+        run.outcome = "invalid"
+    elif tool is None:
+        run.outcome = "unknown"
+    elif tool.background:
+        run.outcome = "background"
+    elif run.outcome == "timeout":
+        return
+    elif "error" in entry:
+        run.outcome = "error"
+    if run.ended is None:
+        run.ended = time.monotonic()
+
+
+def _ran(run: observe.ToolRun, job: Job) -> None:
+    """A call that ran on the pool: when it ended, or that it ran out of time."""
+    if job.abandoned:
+        run.outcome = "timeout"
+    else:
+        run.ended = job.ended
 
 
 def _deduplicator(settings: Settings) -> Deduplicator:

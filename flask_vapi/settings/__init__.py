@@ -87,6 +87,15 @@ class Settings:
     background: str = "thread"
     #: Threads of the ``"thread"`` background pool.
     background_workers: int = 4
+    #: Whether webhooks are recorded (``None``: while ``app.debug``).
+    event_log: bool | None = None
+    #: Seconds a recorded call is kept.
+    event_log_max_age: float = 86400.0
+    #: Events kept per call, and calls listed.
+    event_log_max_events: int = 1000
+    event_log_max_calls: int = 500
+    #: Opens the call inspector outside ``app.debug`` (``VAPI_INSPECTOR_TOKEN``).
+    inspector_token: str | None = field(default=None, repr=False)
     #: The config prefix the settings were read with.
     prefix: str = "VAPI_"
     #: ``{prefix}*`` key -> value as registered (hidden: it holds credentials).
@@ -128,6 +137,11 @@ class Settings:
             deduplicate_ttl=checked["DEDUPLICATE_TTL"],
             background=checked["BACKGROUND"],
             background_workers=checked["BACKGROUND_WORKERS"],
+            event_log=checked["EVENT_LOG"],
+            event_log_max_age=checked["EVENT_LOG_MAX_AGE"],
+            event_log_max_events=checked["EVENT_LOG_MAX_EVENTS"],
+            event_log_max_calls=checked["EVENT_LOG_MAX_CALLS"],
+            inspector_token=checked["INSPECTOR_TOKEN"],
             prefix=prefix,
             registered={prefix + key: copy.deepcopy(app.config[prefix + key]) for key in DEFAULTS},
         )

@@ -29,6 +29,9 @@ from .keys import (
     StaticHeaders,
 )
 
+#: The shortest ``VAPI_INSPECTOR_TOKEN`` accepted.
+MIN_INSPECTOR_TOKEN = 16
+
 
 class ConfigSchema(Schema):
     """Every ``{prefix}*`` key: its default, type and check; loads the un-prefixed keys.
@@ -66,6 +69,11 @@ class ConfigSchema(Schema):
     DEDUPLICATE_TTL = PositiveSeconds(86400)
     BACKGROUND = Choice("thread", ("thread", "celery"))
     BACKGROUND_WORKERS = PositiveInt(4)
+    EVENT_LOG = Flag(None, optional=True)
+    EVENT_LOG_MAX_AGE = PositiveSeconds(86400)
+    EVENT_LOG_MAX_EVENTS = PositiveInt(1000)
+    EVENT_LOG_MAX_CALLS = PositiveInt(500)
+    INSPECTOR_TOKEN = Key(None, optional=True)
 
     #: The keys whose value is a credential (one configures a mode).
     CREDENTIAL_KEYS = ("SECRET", "BEARER_TOKEN", "HMAC_SECRET", "HEADERS")
@@ -129,6 +137,13 @@ class ConfigSchema(Schema):
                 )
         if data["CONTROL_TOKEN"] == "":
             raise ValidationError("must not be empty (None: no token)", "CONTROL_TOKEN")
+        token = data["INSPECTOR_TOKEN"]
+        if token is not None and len(token) < MIN_INSPECTOR_TOKEN:
+            raise ValidationError(
+                f"must be at least {MIN_INSPECTOR_TOKEN} characters (it opens every recorded "
+                "call): python -c 'import secrets; print(secrets.token_urlsafe())'",
+                "INSPECTOR_TOKEN",
+            )
 
     @validates_schema
     def _authentication(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -1,0 +1,149 @@
+"""What happened while one webhook was handled: the ``Trace`` dispatch fills in for observers.
+
+The event log and OpenTelemetry read the same trace, handed to them when the answer is
+ready.  A trace exists only when an observer is on: with none, the request path pays one
+context-variable lookup at each point below, and nothing else.
+"""
+
+from __future__ import annotations
+
+import traceback
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask import Flask
+
+from .logs import redact, short
+
+
+@dataclass(eq=False)
+class ToolRun:
+    """One tool call of the message: what it was asked, what it answered, how long it took."""
+
+    #: The tool call id (``None`` for a legacy ``function-call``).
+    id: str | None
+    name: str
+    arguments: Any
+    #: ``time.monotonic()`` when it was started, and when its answer was known.
+    started: float
+    ended: float | None = None
+    #: Its budget in seconds, if it had one.
+    budget: float | None = None
+    #: The ``result``/``error`` part of its ``results[]`` entry.
+    entry: dict[str, Any] = field(default_factory=dict)
+    #: ``ok``, ``error``, ``timeout``, ``duplicate``, ``background``, ``invalid``,
+    #: ``unknown`` or ``busy``.
+    outcome: str = "ok"
+
+
+@dataclass(eq=False)
+class ReceiverRun:
+    """One ``@vapi.on`` receiver called with the message."""
+
+    name: str
+    started: float
+    ended: float
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class Failure:
+    """A handler's or receiver's failure (the exception as text: it outlives the request)."""
+
+    handler: str
+    exception: str
+    message: str
+    traceback: str
+
+
+@dataclass(eq=False)
+class Trace:
+    """One webhook request, from its arrival to its answer."""
+
+    #: ``time.monotonic()`` and ``time.time()`` when the request arrived.
+    arrived: float
+    at: float
+    #: The parsed body (``None`` until parsed, and for unauthenticated requests).
+    payload: Any = None
+    message_type: str | None = None
+    call_id: str | None = None
+    #: The type's budget in seconds, if it has one.
+    budget: float | None = None
+    status: int = 200
+    #: ``(code, message)`` of a rejected request.
+    rejected: tuple[str, str] | None = None
+    #: The answer's bytes (``None`` for a streamed answer) and content type.
+    answer: bytes | None = None
+    content_type: str = "application/json"
+    #: ``time.monotonic()`` when the answer was ready.
+    answered: float | None = None
+    tools: list[ToolRun] = field(default_factory=list)
+    receivers: list[ReceiverRun] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    #: Whether a budget ran out (some answer was a fallback).
+    deadline: bool = False
+    #: Whether this was a redelivery answered with the first answer.
+    duplicate: bool = False
+    #: Whether this is a replay of a recorded message (not recorded, nothing delivered).
+    replay: bool = False
+    #: Set when the answer left: what happens later (a late failure) is not this request's.
+    done: bool = False
+
+    def fail(self, handler: str, exc: BaseException) -> None:
+        """Note a failure (a :class:`~flask_vapi.errors.DeadlineExceeded` is a deadline hit)."""
+        from .errors import DeadlineExceeded
+
+        if self.done:
+            return
+        if isinstance(exc, DeadlineExceeded):
+            self.deadline = True
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.failures.append(Failure(handler, type(exc).__name__, short(exc), redact(text)))
+
+
+class Observer(Protocol):
+    """Something that is shown each finished trace (the event log, OpenTelemetry)."""
+
+    def finish(self, app: Flask, trace: Trace) -> None:
+        """Take the finished ``trace``; called on the request's thread, must not raise."""
+
+
+_trace: ContextVar[Trace | None] = ContextVar("flask_vapi.trace", default=None)
+
+
+def current_trace() -> Trace | None:
+    """The trace of the request being handled, if an observer is on."""
+    return _trace.get()
+
+
+def replaying() -> bool:
+    """Whether the message being handled is a replay (nothing is posted into the call)."""
+    trace = _trace.get()
+    return trace is not None and trace.replay
+
+
+def observing(trace: Trace) -> Token[Trace | None]:
+    """Make ``trace`` current (in this context); give the token to :func:`done`."""
+    return _trace.set(trace)
+
+
+def done(token: Token[Trace | None]) -> None:
+    """The request of the current trace was answered: the trace is no longer current."""
+    _trace.reset(token)
+
+
+@dataclass(frozen=True)
+class Observers:
+    """The observers of one blueprint on one app."""
+
+    event_log: Observer | None = None
+    #: ``VAPI_EVENT_LOG`` unset: the event log records while ``app.debug`` only.
+    event_log_when_debugging: bool = False
+    others: tuple[Observer, ...] = ()
+
+    def active(self, app: Flask) -> tuple[Observer, ...]:
+        """The observers that see this app's requests now."""
+        if self.event_log is None or (self.event_log_when_debugging and not app.debug):
+            return self.others
+        return (self.event_log, *self.others)
