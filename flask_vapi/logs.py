@@ -53,6 +53,8 @@ _CREDENTIAL_KEY = re.compile(
 )
 # URL-valued keys that are capabilities whatever the URL looks like.
 _CAPABILITY_KEYS = frozenset(("controlurl", "listenurl"))
+#: Strings up to this long that hold JSON are redacted as JSON.
+_JSON_IN_TEXT = 1 << 20
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 
@@ -67,6 +69,10 @@ def redact_json(value: Any, _hidden: bool = False) -> Any:
     if isinstance(value, str):
         if _hidden:
             return _REDACTED
+        if value[:1] in ("{", "[") and len(value) <= _JSON_IN_TEXT:
+            inner = _redact_json_text(value)
+            if inner is not None:
+                return inner
         text = redact(value)
         return _BEARER.sub(r"\1 " + _REDACTED, text) if " " in text else text
     if isinstance(value, dict):
@@ -81,6 +87,20 @@ def redact_json(value: Any, _hidden: bool = False) -> Any:
     if isinstance(value, list):
         return [redact_json(item, _hidden) for item in value]
     return value
+
+
+def _redact_json_text(text: str) -> str | None:
+    """JSON inside a string (tool arguments and results are JSON text), redacted; or
+    ``None`` when it is not JSON."""
+    from . import jsonio
+
+    try:
+        inner = jsonio.loads(text.encode("utf-8", "surrogatepass"))
+    except (jsonio.DecodeError, UnicodeError, RecursionError):
+        return None
+    if not isinstance(inner, (dict, list)):
+        return None
+    return jsonio.dumps(redact_json(inner)).decode()
 
 
 def add_secrets(values: Any) -> None:
