@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
 from flask import Flask, jsonify, request
 
@@ -53,17 +53,20 @@ def _read_history(sender: Flask, message: Any, **extra: Any) -> None:
         len(message.messages)
 
 
-def create_vapi_app(read_history: bool = False) -> Flask:
+def create_vapi_app(read_history: bool = False, event_log: Optional[str] = None) -> Flask:
     """flask_vapi with secret auth, one trivial receiver per used signal, tools and a responder.
 
     ``read_history``: the end-of-call-report and conversation-update receivers read the
     history (``message.artifact.messages`` / ``message.messages``) instead of nothing.
+    ``event_log``: a store URL, where the app records every webhook (``VAPI_EVENT_LOG``).
     """
-    app = Flask("vapi-read" if read_history else "vapi")
+    app = Flask("vapi-read" if read_history else "vapi" if event_log is None else "vapi-log")
     app.config["VAPI_SECRET"] = SECRET
     # The same prebuilt request is sent again and again: each must be handled, not answered
     # as a redelivery.  The store's own cost is measured by benchmarks/store.py.
     app.config.update(VAPI_DEDUPLICATE=False, VAPI_STORE_URL="memory://")
+    if event_log is not None:
+        app.config.update(VAPI_EVENT_LOG=True, VAPI_STORE_URL=event_log)
     if os.environ.get("BENCH_DEADLINES") == "off":  # the inline path, without the guard
         app.config["VAPI_DEADLINES"] = dict.fromkeys(ANSWERED)
     vapi = VapiBlueprint()

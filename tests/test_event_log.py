@@ -234,7 +234,9 @@ def test_calls_are_listed_newest_first(app: Flask, vapi: VapiBlueprint) -> None:
     assert [s["call_id"] for s in log.calls(limit=2)] == [call_of(p) for p in sent[:0:-1]]
 
 
-def test_a_call_keeps_its_last_max_events(make_app: Callable[..., Flask], vapi: VapiBlueprint) -> None:
+def test_a_call_keeps_its_last_max_events(
+    make_app: Callable[..., Flask], vapi: VapiBlueprint
+) -> None:
     app = make_app(vapi, VAPI_EVENT_LOG=True, VAPI_EVENT_LOG_MAX_EVENTS=3)
     app.test_client_class = VapiClient
     client = app.test_client()
@@ -252,7 +254,9 @@ def test_a_call_keeps_its_last_max_events(make_app: Callable[..., Flask], vapi: 
     assert summary is not None and summary["events"] == 5  # counted, though not all kept
 
 
-def test_the_log_lists_the_last_max_calls(make_app: Callable[..., Flask], vapi: VapiBlueprint) -> None:
+def test_the_log_lists_the_last_max_calls(
+    make_app: Callable[..., Flask], vapi: VapiBlueprint
+) -> None:
     app = make_app(vapi, VAPI_EVENT_LOG=True, VAPI_EVENT_LOG_MAX_CALLS=2)
     app.test_client_class = VapiClient
     sent = [new_call(i) for i in range(3)]

@@ -181,3 +181,9 @@ def test_background_example() -> None:
         "VAPI_STORE_URL": "redis://redis.internal:6379/0",
         "VAPI_BACKGROUND": "celery",
     }
+
+
+def test_event_log_example(capsys: Any) -> None:
+    index = next(i for i, block in enumerate(BLOCKS) if "log = vapi.event_log(app)" in block)
+    run_block(index)
+    assert capsys.readouterr().out == "tool-calls 200 bookAppointment {'date': '2026-12-01'} ok\n"
