@@ -96,7 +96,7 @@ def _redact_json_text(text: str) -> str | None:
 
     try:
         inner = jsonio.loads(text.encode("utf-8", "surrogatepass"))
-    except (jsonio.DecodeError, UnicodeError, RecursionError):
+    except jsonio.DecodeError:  # invalid UTF-8 and too deep nesting included
         return None
     if not isinstance(inner, (dict, list)):
         return None

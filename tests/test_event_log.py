@@ -19,7 +19,9 @@ from flask_vapi.store.memory import MemoryStore
 from flask_vapi.testing import VapiClient
 from tests.conftest import SECRET
 
-CONTROL_URL = "https://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/abc123/control"
+CONTROL_URL = (
+    "https://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/abc123/control"
+)
 LISTEN_URL = "wss://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/abc123/listen"
 
 

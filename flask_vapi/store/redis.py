@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Sequence
 from typing import Any, Callable, cast
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from flask_vapi.store import Store, StoreError, check_ttl, check_value
+from flask_vapi.store import Store, StoreError, check_keep, check_ttl, check_value
 
 #: Seconds to connect, and to wait for any reply, before an operation raises StoreError.
 SOCKET_TIMEOUT = 1.0
@@ -118,6 +119,34 @@ class RedisStore(Store):
         except _FAILURES as exc:
             raise StoreError(f"Redis store: {exc}") from exc
         raise StoreError(f"Redis store: {UPDATE_ATTEMPTS} conflicting writes to {key!r}")
+
+    def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
+        """See :meth:`Store.append` (``RPUSH``, ``LTRIM``, ``PEXPIRE``/``PERSIST`` and
+        ``LLEN`` in one ``MULTI``/``EXEC``)."""
+        check_ttl(ttl)
+        check_keep(keep)
+        values = [check_value(value) for value in values]
+        name = self.key_prefix + key
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                if values:
+                    pipe.rpush(name, *values)
+                pipe.ltrim(name, -keep, -1)
+                if ttl is None:
+                    pipe.persist(name)
+                else:
+                    pipe.pexpire(name, _px(ttl))
+                pipe.llen(name)
+                return int(pipe.execute()[-1])
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
+
+    def items(self, key: str) -> list[bytes]:
+        """See :meth:`Store.items` (``LRANGE 0 -1``)."""
+        try:
+            return list(cast("list[bytes]", self.client.lrange(self.key_prefix + key, 0, -1)))
+        except _FAILURES as exc:
+            raise StoreError(f"Redis store: {exc}") from exc
 
     def expire(self, key: str, ttl: float | None) -> None:
         """See :meth:`Store.expire` (``PEXPIRE``, or ``PERSIST`` for ``None``)."""

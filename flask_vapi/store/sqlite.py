@@ -8,10 +8,11 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Callable
 
-from flask_vapi.store import Store, StoreError, check_ttl, check_value
+from flask_vapi.store import Store, StoreError, check_keep, check_ttl, check_value
 
 #: Expired rows are purged after every this many writes of a process ...
 PURGE_EVERY = 256
@@ -23,6 +24,10 @@ _SCHEMA = (
     " (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires REAL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS flask_vapi_store_expires"
     " ON flask_vapi_store (expires) WHERE expires IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS flask_vapi_lists (key TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " value BLOB NOT NULL, expires REAL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS flask_vapi_lists_expires"
+    " ON flask_vapi_lists (expires) WHERE expires IS NOT NULL",
 )
 _LIVE = "(expires IS NULL OR expires > ?)"
 _GET = f"SELECT value FROM flask_vapi_store WHERE key = ? AND {_LIVE}"
@@ -37,6 +42,19 @@ _DELETE = "DELETE FROM flask_vapi_store WHERE key = ?"
 _PURGE = (
     "DELETE FROM flask_vapi_store WHERE key IN"
     " (SELECT key FROM flask_vapi_store WHERE expires <= ? LIMIT ?)"
+)
+# Lists: one row per item; every item of a list carries the list's expiry.
+_LIST_END = "SELECT MAX(seq), MIN(expires) FROM flask_vapi_lists WHERE key = ?"
+_LIST_PUSH = "INSERT INTO flask_vapi_lists (key, seq, value, expires) VALUES (?, ?, ?, ?)"
+_LIST_TRIM = "DELETE FROM flask_vapi_lists WHERE key = ? AND seq <= ?"
+_LIST_EXPIRE = "UPDATE flask_vapi_lists SET expires = ? WHERE key = ?"
+_LIST_LEN = "SELECT COUNT(*) FROM flask_vapi_lists WHERE key = ?"
+_LIST_ITEMS = f"SELECT value FROM flask_vapi_lists WHERE key = ? AND {_LIVE} ORDER BY seq"
+_LIST_EXPIRE_LIVE = f"UPDATE flask_vapi_lists SET expires = ? WHERE key = ? AND {_LIVE}"
+_LIST_DELETE = "DELETE FROM flask_vapi_lists WHERE key = ?"
+_LIST_PURGE = (
+    "DELETE FROM flask_vapi_lists WHERE (key, seq) IN"
+    " (SELECT key, seq FROM flask_vapi_lists WHERE expires <= ? LIMIT ?)"
 )
 
 #: Every open store, so that a forked child can drop the connections it inherited.
@@ -117,6 +135,7 @@ class SQLiteStore(Store):
             # The write itself succeeded; if the purge fails, the next one catches up.
             with contextlib.suppress(sqlite3.Error):
                 conn.execute(_PURGE, (now, PURGE_LIMIT))
+                conn.execute(_LIST_PURGE, (now, PURGE_LIMIT))
 
     def get(self, key: str) -> bytes | None:
         """See :meth:`Store.get`."""
@@ -168,17 +187,56 @@ class SQLiteStore(Store):
             self._wrote(conn, now)
         return new
 
+    def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
+        """See :meth:`Store.append` (one ``BEGIN IMMEDIATE`` transaction)."""
+        check_ttl(ttl)
+        check_keep(keep)
+        values = [check_value(value) for value in values]
+        with _Session(self) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                last, expires = conn.execute(_LIST_END, (key,)).fetchone()
+                if last is not None and expires is not None and expires <= now:
+                    conn.execute(_LIST_DELETE, (key,))  # an expired list: start afresh
+                    last = None
+                first = 0 if last is None else last + 1
+                until = _expires(ttl, now)
+                conn.executemany(
+                    _LIST_PUSH,
+                    ((key, first + i, value, until) for i, value in enumerate(values)),
+                )
+                conn.execute(_LIST_TRIM, (key, first + len(values) - 1 - keep))
+                conn.execute(_LIST_EXPIRE, (until, key))
+                (length,) = conn.execute(_LIST_LEN, (key,)).fetchone()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+            self._wrote(conn, now)
+        return int(length)
+
+    def items(self, key: str) -> list[bytes]:
+        """See :meth:`Store.items`."""
+        with _Session(self) as conn:
+            rows = conn.execute(_LIST_ITEMS, (key, time.time())).fetchall()
+        return [bytes(row[0]) for row in rows]
+
     def expire(self, key: str, ttl: float | None) -> None:
         """See :meth:`Store.expire`."""
         check_ttl(ttl)
         with _Session(self) as conn:
             now = time.time()
             conn.execute(_EXPIRE, (_expires(ttl, now), key, now))
+            conn.execute(_LIST_EXPIRE_LIVE, (_expires(ttl, now), key, now))
 
     def delete(self, key: str) -> None:
         """See :meth:`Store.delete`."""
         with _Session(self) as conn:
             conn.execute(_DELETE, (key,))
+            conn.execute(_LIST_DELETE, (key,))
 
     def close(self) -> None:
         """See :meth:`Store.close`."""

@@ -67,8 +67,10 @@ def planted(draw: st.DrawFn, found: list[str]) -> Any:
         return draw(FILLER) + " " + url + " " + draw(FILLER)
     value = draw(TOKENS)
     found.append(value)
-    key = draw(CREDENTIAL_KEYS) if how == "credential" else draw(
-        st.sampled_from(["controlUrl", "listenUrl"])
+    key = (
+        draw(CREDENTIAL_KEYS)
+        if how == "credential"
+        else draw(st.sampled_from(["controlUrl", "listenUrl"]))
     )
     nested = draw(st.booleans())
     return {key: {"value": value} if nested and how == "credential" else value}

@@ -60,3 +60,24 @@ def test_two_processes_racing_add_win_each_key_once(shared_url: str) -> None:
     assert not [wins for wins in won if isinstance(wins, str)], won  # a child's failure
     join_all(processes)
     assert Counter(key for wins in won for key in wins) == Counter(keys)
+
+
+def test_two_processes_appending_to_one_list_lose_nothing(shared_url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(PROCESSES)
+    names = [f"p{i}" for i in range(PROCESSES)]
+    processes = [
+        ctx.Process(target=workers.append_all, args=(shared_url, name, 50, start)) for name in names
+    ]
+    run_all(processes)
+    join_all(processes)
+    store = open_store(shared_url)
+    try:
+        items = [item.decode() for item in store.items("log")]
+    finally:
+        store.close()
+    assert len(items) == 50 * PROCESSES
+    for name in names:  # each process's items, in its own order
+        assert [item for item in items if item.startswith(name + "-")] == [
+            f"{name}-{i}" for i in range(50)
+        ]

@@ -45,3 +45,12 @@ def claim_all(url: str, keys: list[str], start: Any, results: Any) -> None:
         results.put(f"failed: {type(exc).__name__}: {exc}")
         raise
     results.put(won)
+
+
+def append_all(url: str, name: str, count: int, start: Any) -> None:
+    """Append ``name``-0 ... ``name``-(count-1) to the list "log", one append each."""
+    store = open_store(url)
+    start.wait(timeout=60)
+    for i in range(count):
+        store.append("log", [f"{name}-{i}".encode()], 600, 10_000)
+    store.close()
