@@ -12,6 +12,7 @@ from flask.blueprints import BlueprintSetupState
 from . import auth, cli, errors, jsonio, logs, observe, signals
 from .dispatch import Dispatcher
 from .errors import ConfigurationError
+from .inspector import inspector_blueprint
 from .logs import logger
 from .reply import JSON
 from .responders import ResponderMixin
@@ -56,6 +57,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 raise ConfigurationError("late_result_formatter must be callable.")
             self.dispatcher.format_late_result = late_result_formatter
         self.record(self._add_webhook_rule)
+        self.register_blueprint(inspector_blueprint(self))  # {url_prefix}/inspector/
         cli.add_commands(self)  # flask <name> tools | simulate | send
 
     def register(self, app: Flask, options: dict[str, Any]) -> None:  # type: ignore[override]
