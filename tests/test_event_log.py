@@ -376,3 +376,18 @@ def test_event_log_settings_are_checked_at_registration(
 ) -> None:
     with pytest.raises(ConfigurationError, match=says):
         make_app(VapiBlueprint(), **{key: value})
+
+
+def test_recorded_calls_expire_after_max_age(
+    make_app: Callable[..., Flask], vapi: VapiBlueprint
+) -> None:
+    from tests.store.test_expiry import eventually
+
+    app = make_app(vapi, VAPI_EVENT_LOG=True, VAPI_EVENT_LOG_MAX_AGE=0.3)
+    app.test_client_class = VapiClient
+    payload = payloads.make_status_update()
+    app.test_client().send_message(payload)
+    log = vapi.event_log(app)
+    assert log is not None and log.flush()
+    assert len(log.events(call_of(payload))) == 1
+    assert eventually(lambda: log.events(call_of(payload)) == [] and log.calls() == [])

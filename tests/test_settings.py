@@ -207,6 +207,11 @@ DOCUMENTED_DEFAULTS: dict[str, Any] = {
     "VAPI_DEDUPLICATE_TTL": 86400,
     "VAPI_BACKGROUND": "thread",
     "VAPI_BACKGROUND_WORKERS": 4,
+    "VAPI_EVENT_LOG": None,
+    "VAPI_EVENT_LOG_MAX_AGE": 86400,
+    "VAPI_EVENT_LOG_MAX_EVENTS": 1000,
+    "VAPI_EVENT_LOG_MAX_CALLS": 500,
+    "VAPI_INSPECTOR_TOKEN": None,
 }
 
 
@@ -368,6 +373,14 @@ def test_every_documented_key_is_shown_to_be_honoured() -> None:
         "VAPI_DEDUPLICATE_TTL",
         "VAPI_BACKGROUND",
         "VAPI_BACKGROUND_WORKERS",
+    }
+    # Shown in tests/test_event_log.py and tests/inspector/.
+    others |= {
+        "VAPI_EVENT_LOG",
+        "VAPI_EVENT_LOG_MAX_AGE",
+        "VAPI_EVENT_LOG_MAX_EVENTS",
+        "VAPI_EVENT_LOG_MAX_CALLS",
+        "VAPI_INSPECTOR_TOKEN",
     }
     assert set(HONOURED) | others == set(DOCUMENTED_DEFAULTS)
 
