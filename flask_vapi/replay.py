@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask import Flask
@@ -25,6 +28,34 @@ class Replayed(NamedTuple):
     answer: Any
     #: Whether status and answer are those recorded.
     same: bool
+
+    def difference(self) -> str:
+        """A unified diff of the recorded answer (``-``) and the new one (``+``)."""
+        recorded = _lines(self.event.get("status"), self.event.get("answer"))
+        new = _lines(self.status, self.answer)
+        return "".join(difflib.unified_diff(recorded, new, "recorded", "replayed"))
+
+
+def _lines(status: Any, answer: Any) -> list[str]:
+    text = json.dumps({"status": status, "answer": answer}, indent=2, ensure_ascii=False)
+    return [line + "\n" for line in text.splitlines()]
+
+
+def read_events(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The events of a ``flask vapi export`` file (JSON Lines); ``ValueError`` names the
+    first line that is not a recorded event."""
+    events = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"line {number} is not JSON: {exc}") from None
+        if not isinstance(event, dict) or not {"id", "type", "status", "body"} <= set(event):
+            raise ValueError(f"line {number} is not a recorded event (id, type, status, body)")
+        events.append(event)
+    return events
 
 
 def replay_event(app: Flask, blueprint: VapiBlueprint, event: dict[str, Any]) -> Replayed:
@@ -59,3 +90,12 @@ def replay_event(app: Flask, blueprint: VapiBlueprint, event: dict[str, Any]) ->
             observe.done(token)
     same = status == event.get("status") and answer == event.get("answer")
     return Replayed(event, status, answer, same)
+
+
+def replay_events(
+    app: Flask, blueprint: VapiBlueprint, events: Iterable[dict[str, Any]]
+) -> list[Replayed]:
+    """Each event with a body, replayed in order (see :func:`replay_event`)."""
+    return [
+        replay_event(app, blueprint, event) for event in events if event.get("body") is not None
+    ]

@@ -1,4 +1,4 @@
-"""``flask vapi``: print tool definitions, play a whole simulated call, replay a saved payload.
+"""``flask vapi``: tool definitions, a simulated call, saved payloads, recorded calls replayed.
 
 Every :class:`~flask_vapi.VapiBlueprint` gets these commands in its ``cli`` group, which
 Flask registers under the blueprint's name (``flask vapi ...`` for the default one).
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import click
 
 from .common import command_app
+from .record import export, replay
 from .send import send
 from .simulate import call_script, parse_args, simulate
 from .tools import print_tools
@@ -20,7 +21,7 @@ from .tools import print_tools
 if TYPE_CHECKING:
     from ..blueprint import VapiBlueprint
 
-__all__ = ["add_commands", "call_script", "print_tools", "send", "simulate"]
+__all__ = ["add_commands", "call_script", "export", "print_tools", "replay", "send", "simulate"]
 
 _REAL_HANDLERS = (
     "the app's real handlers answer: a simulated booking books.  Use a test configuration "
@@ -29,8 +30,11 @@ _REAL_HANDLERS = (
 
 
 def add_commands(blueprint: VapiBlueprint) -> None:
-    """Add ``tools``, ``simulate`` and ``send`` to ``blueprint.cli``."""
-    blueprint.cli.help = "Vapi webhook: tool definitions, a simulated call, replaying payloads."
+    """Add ``tools``, ``simulate``, ``send``, ``export`` and ``replay`` to ``blueprint.cli``."""
+    blueprint.cli.help = (
+        "Vapi webhook: tool definitions, a simulated call, sending payloads, exporting and "
+        "replaying recorded calls."
+    )
 
     @blueprint.cli.command("tools")
     @click.option(
@@ -91,4 +95,29 @@ def add_commands(blueprint: VapiBlueprint) -> None:
         """
         ok = send(command_app(), blueprint, file.read(), url=url, sign=not no_sign, timeout=timeout)
         if not ok:
+            raise click.exceptions.Exit(1)
+
+    @blueprint.cli.command("export")
+    @click.argument("call_id")
+    @click.option(
+        "--output", "-o", type=click.File("w"), default="-", help="A file (default: stdout)."
+    )
+    def export_command(call_id: str, output: Any) -> None:
+        """Write a recorded call's messages and answers as JSON Lines.
+
+        One line per message, as the event log holds it (secrets and control URLs
+        redacted): the input of `replay`.  Needs the event log (VAPI_EVENT_LOG).
+        """
+        export(blueprint, call_id, output)
+
+    @blueprint.cli.command("replay", epilog="In-process, " + _REAL_HANDLERS)
+    @click.argument("file", type=click.File("r"))
+    def replay_command(file: Any) -> None:
+        """Replay an exported call and compare each answer with the recorded one.
+
+        FILE (a path, or - for stdin) is the output of `export`.  Each message goes
+        through the app in-process, not deduplicated and not recorded; nothing is posted
+        into the call.  Prints the differences and exits with 1 if any answer changed.
+        """
+        if not replay(blueprint, file):
             raise click.exceptions.Exit(1)
