@@ -72,7 +72,7 @@ def exported(clinic: Clinic, tmp_path: Path) -> tuple[Flask, VapiBlueprint, Path
 def test_export_writes_one_redacted_event_per_line(
     exported: tuple[Flask, VapiBlueprint, Path, str],
 ) -> None:
-    app, vapi, path, call_id = exported
+    _, _, path, call_id = exported
     lines = path.read_text(encoding="utf-8").splitlines()
     events = [json.loads(line) for line in lines]
     assert [event["type"] for event in events] == [
