@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from typing import Any, Optional
@@ -96,7 +97,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 max_events=settings.event_log_max_events,
                 max_calls=settings.event_log_max_calls,
             )
-        return observe.Observers(event_log, settings.event_log is None)
+        return observe.Observers(event_log, settings.event_log is None, _opentelemetry())
 
     def event_log(self, app: Optional[Flask] = None) -> Optional[EventLog]:
         """This endpoint's event log on ``app`` (default: the current app), or ``None``
@@ -305,6 +306,17 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         if rejection.status == 405:
             response.headers["Allow"] = "POST"
         return response
+
+
+def _opentelemetry() -> tuple[observe.SwitchedObserver, ...]:
+    """The OpenTelemetry observer when OpenTelemetry is installed (else nothing is imported)."""
+    try:
+        if importlib.util.find_spec("opentelemetry") is None:
+            return ()
+        from .otel import OpenTelemetryObserver
+    except (ImportError, ValueError):  # hidden, or an opentelemetry package without the API
+        return ()
+    return (OpenTelemetryObserver(),)
 
 
 def _too_large(limit: int) -> errors.Rejection:

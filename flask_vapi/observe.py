@@ -109,6 +109,13 @@ class Observer(Protocol):
         """Take the finished ``trace``; called on the request's thread, must not raise."""
 
 
+class SwitchedObserver(Observer, Protocol):
+    """An observer that is on or off by the state of the process (a tracer provider)."""
+
+    def active(self) -> bool:
+        """Whether it wants traces now (called per request: must be cheap)."""
+
+
 _trace: ContextVar[Trace | None] = ContextVar("flask_vapi.trace", default=None)
 
 
@@ -140,10 +147,13 @@ class Observers:
     event_log: Observer | None = None
     #: ``VAPI_EVENT_LOG`` unset: the event log records while ``app.debug`` only.
     event_log_when_debugging: bool = False
-    others: tuple[Observer, ...] = ()
+    others: tuple[SwitchedObserver, ...] = ()
 
     def active(self, app: Flask) -> tuple[Observer, ...]:
         """The observers that see this app's requests now."""
+        others: tuple[Observer, ...] = ()
+        if self.others:
+            others = tuple(observer for observer in self.others if observer.active())
         if self.event_log is None or (self.event_log_when_debugging and not app.debug):
-            return self.others
-        return (self.event_log, *self.others)
+            return others
+        return (self.event_log, *others)
