@@ -187,3 +187,51 @@ def test_event_log_example(capsys: Any) -> None:
     index = next(i for i, block in enumerate(BLOCKS) if "log = vapi.event_log(app)" in block)
     run_block(index)
     assert capsys.readouterr().out == "tool-calls 200 bookAppointment {'date': '2026-12-01'} ok\n"
+
+
+def test_replay_call_example(tmp_path: Any, monkeypatch: Any) -> None:
+    from flask_vapi import VapiBlueprint, payloads
+    from flask_vapi.testing import VapiClient
+
+    index = next(i for i, block in enumerate(BLOCKS) if "replay_call(app, " in block)
+    namespace = run_block(index)
+    vapi = VapiBlueprint()
+    answer = {"text": "Booked."}
+
+    @vapi.tool("bookAppointment")
+    def book(date: str) -> str:
+        return answer["text"]
+
+    app = Flask("readme_replay")
+    app.config.update(TESTING=True, VAPI_SECRET="s3cret", VAPI_EVENT_LOG=True)
+    app.register_blueprint(vapi)
+    app.test_client_class = VapiClient
+    message = payloads.make_tool_calls(("bookAppointment", {"date": "2026-12-01"}))
+    app.test_client().send_message(message)
+    log = vapi.event_log(app)
+    assert log is not None and log.flush()
+    exported = app.test_cli_runner().invoke(args=["vapi", "export", message["call"]["id"]])
+    (tmp_path / "tests" / "calls").mkdir(parents=True)
+    (tmp_path / "tests" / "calls" / "booking.jsonl").write_text(exported.output)
+    monkeypatch.chdir(tmp_path)
+    namespace["test_the_recorded_booking_call_still_works"](app)
+    answer["text"] = "Closed."
+    try:
+        namespace["test_the_recorded_booking_call_still_works"](app)
+    except AssertionError as error:
+        assert "Closed." in str(error)
+    else:
+        raise AssertionError("a changed answer passed the replay")
+
+
+def test_opentelemetry_example() -> None:
+    from opentelemetry import trace
+    from opentelemetry.util._once import Once
+
+    index = next(i for i, block in enumerate(BLOCKS) if "ConsoleSpanExporter" in block)
+    try:
+        run_block(index)
+        assert type(trace.get_tracer_provider()).__name__ == "TracerProvider"
+    finally:
+        trace._TRACER_PROVIDER_SET_ONCE = Once()
+        trace._TRACER_PROVIDER = None
