@@ -67,6 +67,23 @@ def _expires(ttl: float | None, now: float) -> float | None:
     return None if ttl is None else now + ttl
 
 
+def _set_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """``PRAGMA journal_mode=WAL``, tried again for up to ``timeout`` seconds while the file
+    is locked: SQLite fails it at once, without its busy handler, while another connection
+    writes a file not yet in WAL mode (as two processes opening a new file at once do)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 class SQLiteStore(Store):
     """A :class:`~flask_vapi.store.Store` in one SQLite file (``PRAGMA journal_mode=WAL``).
 
@@ -108,7 +125,7 @@ class SQLiteStore(Store):
                 check_same_thread=False,
             )
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _set_wal(conn, self._busy_timeout)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 for statement in _SCHEMA:
                     conn.execute(statement)

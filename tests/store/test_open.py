@@ -6,6 +6,8 @@ import builtins
 import contextlib
 import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,58 @@ def test_sqlite_absolute_path_creates_directories(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("SELECT value FROM flask_vapi_store").fetchall() == [(b"v",)]
+
+
+def test_sqlite_opens_a_file_of_an_earlier_version(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # the schema before lists
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE TABLE flask_vapi_store (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL,"
+            " expires REAL) WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE INDEX flask_vapi_store_expires ON flask_vapi_store (expires)"
+            " WHERE expires IS NOT NULL"
+        )
+        conn.execute("INSERT INTO flask_vapi_store VALUES ('k', x'7631', NULL)")
+        conn.commit()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.get("k") == b"v1"
+        assert store.append("log", [b"a"], None, 10) == 1
+        assert store.items("log") == [b"a"]
+    finally:
+        store.close()
+
+
+def test_sqlite_waits_for_another_process_writing_a_new_file(tmp_path: Path) -> None:
+    # Two processes opening a new file at once: while one writes it, not yet in WAL mode,
+    # SQLite fails the other's PRAGMA journal_mode=WAL at once instead of waiting.
+    path = tmp_path / "store.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    outcome: list[object] = []
+
+    def open_it() -> None:
+        try:
+            outcome.append(SQLiteStore(str(path), busy_timeout=60))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    opener = threading.Thread(target=open_it)
+    try:
+        opener.start()
+        time.sleep(0.2)  # the opener meets the lock (if it is slower, the test proves less)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    opener.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], SQLiteStore), outcome
+    outcome[0].set("k", b"v", None)
+    outcome[0].close()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_sqlite_relative_path_is_in_the_instance_path(tmp_path: Path) -> None:
