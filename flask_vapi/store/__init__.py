@@ -30,9 +30,10 @@ class Store(abc.ABC):
 
     Keys are ``str``, values ``bytes``.  A ``ttl`` is a positive number of seconds after
     which the key is gone, or ``None`` for no expiry; every write sets the key's TTL anew.
-    Every operation is atomic on its own; :meth:`add` and :meth:`update` are the two that
-    concurrent writers (threads, processes, machines) can build on.  Back-end failures raise
-    :class:`StoreError`; a non-positive ``ttl`` is a programming error (``ValueError``).
+    Every operation is atomic on its own; :meth:`add`, :meth:`update` and :meth:`append`
+    are the ones that concurrent writers (threads, processes, machines) can build on.
+    Back-end failures raise :class:`StoreError`; a non-positive ``ttl`` is a programming
+    error (``ValueError``).
 
     A key holds either a value (:meth:`set`, :meth:`add`, :meth:`update`) or a list
     (:meth:`append`); :meth:`expire` and :meth:`delete` work on both, and reading a key

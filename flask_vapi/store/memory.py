@@ -98,11 +98,11 @@ class MemoryStore(Store):
         """See :meth:`Store.append`."""
         check_ttl(ttl)
         check_keep(keep)
+        added = [check_value(value) for value in values]  # a bad value appends nothing
         with self._lock:
             now = time.time()
             current = self._live(key, now)
-            held = current if isinstance(current, list) else []
-            held.extend(check_value(value) for value in values)
+            held = (current if isinstance(current, list) else []) + added
             del held[:-keep]
             self._put(key, held, ttl, now)
             return len(held)

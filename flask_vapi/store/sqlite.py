@@ -24,10 +24,16 @@ _SCHEMA = (
     " (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, expires REAL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS flask_vapi_store_expires"
     " ON flask_vapi_store (expires) WHERE expires IS NOT NULL",
-    "CREATE TABLE IF NOT EXISTS flask_vapi_lists (key TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " value BLOB NOT NULL, expires REAL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS flask_vapi_lists_expires"
-    " ON flask_vapi_lists (expires) WHERE expires IS NOT NULL",
+    # A list: its header (the live items are seq head .. tail - 1, the list's expiry) and
+    # its items.  Deleting a header deletes its items, so that no item outlives its list.
+    "CREATE TABLE IF NOT EXISTS flask_vapi_list_keys (key TEXT PRIMARY KEY NOT NULL,"
+    " head INTEGER NOT NULL, tail INTEGER NOT NULL, expires REAL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS flask_vapi_list_keys_expires"
+    " ON flask_vapi_list_keys (expires) WHERE expires IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS flask_vapi_list_items (key TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " value BLOB NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS flask_vapi_list_keys_delete AFTER DELETE ON flask_vapi_list_keys"
+    " BEGIN DELETE FROM flask_vapi_list_items WHERE key = old.key; END",
 )
 _LIVE = "(expires IS NULL OR expires > ?)"
 _GET = f"SELECT value FROM flask_vapi_store WHERE key = ? AND {_LIVE}"
@@ -43,18 +49,33 @@ _PURGE = (
     "DELETE FROM flask_vapi_store WHERE key IN"
     " (SELECT key FROM flask_vapi_store WHERE expires <= ? LIMIT ?)"
 )
-# Lists: one row per item; every item of a list carries the list's expiry.
-_LIST_END = "SELECT MAX(seq), MIN(expires) FROM flask_vapi_lists WHERE key = ?"
-_LIST_PUSH = "INSERT INTO flask_vapi_lists (key, seq, value, expires) VALUES (?, ?, ?, ?)"
-_LIST_TRIM = "DELETE FROM flask_vapi_lists WHERE key = ? AND seq <= ?"
-_LIST_EXPIRE = "UPDATE flask_vapi_lists SET expires = ? WHERE key = ?"
-_LIST_LEN = "SELECT COUNT(*) FROM flask_vapi_lists WHERE key = ?"
-_LIST_ITEMS = f"SELECT value FROM flask_vapi_lists WHERE key = ? AND {_LIVE} ORDER BY seq"
-_LIST_EXPIRE_LIVE = f"UPDATE flask_vapi_lists SET expires = ? WHERE key = ? AND {_LIVE}"
-_LIST_DELETE = "DELETE FROM flask_vapi_lists WHERE key = ?"
-_LIST_PURGE = (
-    "DELETE FROM flask_vapi_lists WHERE (key, seq) IN"
-    " (SELECT key, seq FROM flask_vapi_lists WHERE expires <= ? LIMIT ?)"
+_LIST_HEAD = "SELECT head, tail, expires FROM flask_vapi_list_keys WHERE key = ?"
+_LIST_CLEAR = "DELETE FROM flask_vapi_list_items WHERE key = ?"
+_LIST_PUSH = "INSERT INTO flask_vapi_list_items (key, seq, value) VALUES (?, ?, ?)"
+_LIST_TRIM = "DELETE FROM flask_vapi_list_items WHERE key = ? AND seq < ?"
+_LIST_SET_HEAD = (
+    "INSERT INTO flask_vapi_list_keys (key, head, tail, expires) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE"
+    " SET head = excluded.head, tail = excluded.tail, expires = excluded.expires"
+)
+_LIST_ITEMS = (
+    "SELECT i.value FROM flask_vapi_list_keys AS k"
+    " JOIN flask_vapi_list_items AS i ON i.key = k.key"
+    " WHERE k.key = ? AND (k.expires IS NULL OR k.expires > ?) ORDER BY i.seq"
+)
+_LIST_EXPIRE = f"UPDATE flask_vapi_list_keys SET expires = ? WHERE key = ? AND {_LIVE}"
+_LIST_DELETE = "DELETE FROM flask_vapi_list_keys WHERE key = ?"
+# Purged a bounded number of rows at a time: items of expired lists first, then the
+# headers of expired lists left empty (a list expired but not yet emptied reads as absent).
+_LIST_PURGE_ITEMS = (
+    "DELETE FROM flask_vapi_list_items WHERE (key, seq) IN"
+    " (SELECT i.key, i.seq FROM flask_vapi_list_keys AS k"
+    " JOIN flask_vapi_list_items AS i ON i.key = k.key WHERE k.expires <= ? LIMIT ?)"
+)
+_LIST_PURGE_KEYS = (
+    "DELETE FROM flask_vapi_list_keys WHERE key IN"
+    " (SELECT key FROM flask_vapi_list_keys AS k WHERE expires <= ? AND NOT EXISTS"
+    " (SELECT 1 FROM flask_vapi_list_items AS i WHERE i.key = k.key) LIMIT ?)"
 )
 
 #: Every open store, so that a forked child can drop the connections it inherited.
@@ -88,13 +109,15 @@ class SQLiteStore(Store):
     """A :class:`~flask_vapi.store.Store` in one SQLite file (``PRAGMA journal_mode=WAL``).
 
     Each process has one connection, used by its threads in turn under a lock: SQLite lets
-    one writer at a time anyway, and every operation is one short statement or, for
-    :meth:`update`, one ``BEGIN IMMEDIATE`` transaction.  Processes wait for each other's
+    one writer at a time anyway, and every operation is one short statement (two for
+    :meth:`expire` and :meth:`delete`, one per table) or, for :meth:`update` and
+    :meth:`append`, one ``BEGIN IMMEDIATE`` transaction.  Processes wait for each other's
     write lock up to ``busy_timeout`` seconds, then the operation raises
     :class:`~flask_vapi.store.StoreError`.  ``synchronous=NORMAL``: a power loss may undo
     the last writes, never corrupt the file.  Expiry uses ``time.time()``, the clock the
-    processes share; expired rows are ignored on read and purged, ``PURGE_LIMIT`` at most,
-    every ``PURGE_EVERY`` writes.
+    processes share; expired rows are ignored on read and purged, ``PURGE_LIMIT`` at most
+    (of values, of list items, of list headers), every ``PURGE_EVERY`` writes.  A list is a
+    header row (its expiry, the range of its items) and one row per item.
 
     Fork-safe (gunicorn forks its workers from a parent that opened the store): the file is
     checked on construction and closed again, connections are opened on first use in each
@@ -151,8 +174,8 @@ class SQLiteStore(Store):
         if self._writes % PURGE_EVERY == 0:
             # The write itself succeeded; if the purge fails, the next one catches up.
             with contextlib.suppress(sqlite3.Error):
-                conn.execute(_PURGE, (now, PURGE_LIMIT))
-                conn.execute(_LIST_PURGE, (now, PURGE_LIMIT))
+                for purge in (_PURGE, _LIST_PURGE_ITEMS, _LIST_PURGE_KEYS):
+                    conn.execute(purge, (now, PURGE_LIMIT))
 
     def get(self, key: str) -> bytes | None:
         """See :meth:`Store.get`."""
@@ -205,35 +228,41 @@ class SQLiteStore(Store):
         return new
 
     def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
-        """See :meth:`Store.append` (one ``BEGIN IMMEDIATE`` transaction)."""
+        """See :meth:`Store.append` (one ``BEGIN IMMEDIATE`` transaction that writes the new
+        items, deletes the dropped ones and updates the list's header: the older items are
+        not rewritten)."""
         check_ttl(ttl)
         check_keep(keep)
-        values = [check_value(value) for value in values]
+        kept = [check_value(value) for value in values][-keep:]
         with _Session(self) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 now = time.time()
-                last, expires = conn.execute(_LIST_END, (key,)).fetchone()
-                if last is not None and expires is not None and expires <= now:
-                    conn.execute(_LIST_DELETE, (key,))  # an expired list: start afresh
-                    last = None
-                first = 0 if last is None else last + 1
-                until = _expires(ttl, now)
-                conn.executemany(
-                    _LIST_PUSH,
-                    ((key, first + i, value, until) for i, value in enumerate(values)),
-                )
-                conn.execute(_LIST_TRIM, (key, first + len(values) - 1 - keep))
-                conn.execute(_LIST_EXPIRE, (until, key))
-                (length,) = conn.execute(_LIST_LEN, (key,)).fetchone()
+                row = conn.execute(_LIST_HEAD, (key,)).fetchone()
+                if row is None:
+                    head = tail = 0
+                else:
+                    head, tail, expires = row
+                    if expires is not None and expires <= now:  # expired: start afresh
+                        conn.execute(_LIST_CLEAR, (key,))
+                        head = tail = 0
+                if row is not None or kept:  # appending nothing creates no list
+                    conn.executemany(
+                        _LIST_PUSH, ((key, tail + i, value) for i, value in enumerate(kept))
+                    )
+                    tail += len(kept)
+                    if tail - head > keep:
+                        head = tail - keep
+                        conn.execute(_LIST_TRIM, (key, head))
+                    conn.execute(_LIST_SET_HEAD, (key, head, tail, _expires(ttl, now)))
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
+                if conn.in_transaction:  # the first error says more than a failed rollback
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
                 raise
             self._wrote(conn, now)
-        return int(length)
+        return int(tail - head)
 
     def items(self, key: str) -> list[bytes]:
         """See :meth:`Store.items`."""
@@ -247,7 +276,7 @@ class SQLiteStore(Store):
         with _Session(self) as conn:
             now = time.time()
             conn.execute(_EXPIRE, (_expires(ttl, now), key, now))
-            conn.execute(_LIST_EXPIRE_LIVE, (_expires(ttl, now), key, now))
+            conn.execute(_LIST_EXPIRE, (_expires(ttl, now), key, now))
 
     def delete(self, key: str) -> None:
         """See :meth:`Store.delete`."""

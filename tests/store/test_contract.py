@@ -1,4 +1,4 @@
-"""The store contract, on every back end: get, set, add, update, expire, delete."""
+"""The store contract, every back end: get, set, add, update, expire, delete (lists: test_lists)."""
 
 from __future__ import annotations
 

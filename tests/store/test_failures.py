@@ -22,6 +22,8 @@ OPERATIONS: dict[str, Callable[[Store], object]] = {
     "set": lambda store: store.set("k", b"v", 60),
     "add": lambda store: store.add("other", b"v", None),
     "update": lambda store: store.update("k", lambda old: b"w", 60),
+    "append": lambda store: store.append("list", [b"v"], 60, 10),
+    "items": lambda store: store.items("list"),
     "expire": lambda store: store.expire("k", 60),
     "delete": lambda store: store.delete("k"),
 }
@@ -90,7 +92,13 @@ def test_a_redis_error_reply_is_a_store_error(redis_url: str) -> None:
             store.get("k")
         with pytest.raises(StoreError, match="WRONGTYPE"):
             store.update("k", lambda old: b"v", None)
+        store.client.set("failures-wrongtype:s", b"a string, not a list")
+        with pytest.raises(StoreError, match="WRONGTYPE"):
+            store.items("s")
+        with pytest.raises(StoreError, match="WRONGTYPE"):
+            store.append("s", [b"v"], None, 10)
     finally:
+        store.client.delete("failures-wrongtype:s")
         store.client.delete("failures-wrongtype:k")
         store.close()
 
@@ -101,11 +109,12 @@ def test_sqlite_locked_past_its_busy_timeout_is_a_store_error(tmp_path: Path) ->
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        for name in ("set", "add", "update", "delete"):
+        for name in ("set", "add", "update", "append", "delete"):
             with pytest.raises(StoreError, match="locked") as raised:
                 OPERATIONS[name](store)
             assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
         assert store.get("k") is None  # WAL: readers go on while a writer holds the lock
+        assert store.items("list") == []
     finally:
         other.execute("ROLLBACK")
         other.close()

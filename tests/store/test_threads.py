@@ -1,4 +1,4 @@
-"""Concurrency inside one process, on every back end: add is a claim, update loses nothing."""
+"""Concurrency in one process, on every back end: add is a claim, update and append lose nothing."""
 
 from __future__ import annotations
 
@@ -53,3 +53,12 @@ def test_concurrent_updates_lose_nothing(store: Store) -> None:
     assert json.loads(store.get("counter") or b"null") == {"count": THREADS}
     counts = sorted(json.loads(result)["count"] for result in results)  # type: ignore[arg-type]
     assert counts == list(range(1, THREADS + 1))
+
+
+def test_concurrent_appends_lose_nothing(store: Store) -> None:
+    lengths = race(lambda i: store.append("log", [b"%d-a" % i, b"%d-b" % i], 60, 1000))
+    items = store.items("log")
+    assert sorted(lengths) == list(range(2, 2 * THREADS + 1, 2))  # type: ignore[type-var]
+    assert sorted(items) == sorted(b"%d-%s" % (i, p) for i in range(THREADS) for p in (b"a", b"b"))
+    for i in range(0, len(items), 2):  # whole calls interleave
+        assert items[i + 1] == items[i][:-1] + b"b"
