@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import example_app  # noqa: E402
 from flask import Flask  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
+import example_app  # noqa: E402
 from flask_vapi.cli import simulate  # noqa: E402
 from tests.inspector.browser import chromium, served  # noqa: E402
 
