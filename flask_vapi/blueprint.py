@@ -235,7 +235,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 ) from None
             trace = observe.current_trace()
             if trace is not None:
-                trace.payload = payload
+                trace.payload, trace.body = payload, body
             reply = self.dispatcher.receive(app, payload, settings, arrived, body)
         except errors.Rejection as rejection:
             return self._reject(app, rejection, body)
@@ -278,7 +278,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
             trace.message_type = trace.message_type or rejection.message_type
             trace.call_id = trace.call_id or rejection.call_id
             if rejection.status == 401:
-                trace.payload = None
+                trace.payload = trace.body = None
         details = f" (type {logs.quoted(rejection.message_type)}" if rejection.message_type else ""
         if rejection.call_id:
             details += f"{', ' if details else ' ('}call {logs.quoted(rejection.call_id)}"

@@ -89,6 +89,106 @@ def redact_json(value: Any, _hidden: bool = False) -> Any:
     return value
 
 
+# The same rules on a raw JSON body, for the event log: C-speed passes over the bytes, and
+# a look at each place a credential-like word occurs.
+_WORDS = (
+    b"secret",
+    b"token",
+    b"password",
+    b"passwd",
+    b"apikey",
+    b"api_key",
+    b"api-key",
+    b"authorization",
+    b"signature",
+    b"credential",
+    b"cookie",
+    b"privatekey",
+    b"private_key",
+    b"private-key",
+    b"controlurl",
+    b"listenurl",
+    b"control_url",
+    b"listen_url",
+)
+_SPACE = b" \t\r\n"
+_CAPABILITY_URL_BYTES = re.compile(_CAPABILITY_URL.pattern.encode())
+_BEARER_BYTES = re.compile(_BEARER.pattern.encode())
+_STRING_END = re.compile(rb'(?:[^"\\]|\\.)*"')
+
+
+class _Walk(Exception):
+    """The body holds what only :func:`redact_json` on the parsed value can redact."""
+
+
+def redact_body(body: bytes) -> bytes | None:
+    """A raw JSON body with :func:`redact_json`'s rules applied to its text, or ``None``
+    when it holds what only :func:`redact_json` on the parsed body can redact: a
+    credential-like key holding an object or a list, one inside JSON text (escaped
+    quotes), or ``\\u`` escapes (a secret could hide in them)."""
+    if b"\\u" in body:
+        return None
+    try:
+        values = _credential_values(body, body.lower())
+    except _Walk:
+        return None
+    lower = body.lower()
+    if values:
+        parts, at = [], 0
+        for begin, end, replacement in values:
+            parts += [body[at:begin], replacement]
+            at = end
+        body = b"".join([*parts, body[at:]])
+    if b"/control" in lower or b"/listen" in lower:
+        body = _CAPABILITY_URL_BYTES.sub(_REDACTED_URL.encode(), body)
+    for secret in _secrets:
+        raw = secret.encode()
+        if raw in body:
+            body = body.replace(raw, _REDACTED.encode())
+    if b"bearer" in lower or b"basic" in lower:
+        body = _BEARER_BYTES.sub(rb"\1 " + _REDACTED.encode(), body)
+    return body
+
+
+def _credential_values(body: bytes, lower: bytes) -> list[tuple[int, int, bytes]]:
+    """``(start, end, replacement)`` of each string value under a credential-like key."""
+    found: dict[int, tuple[int, int, bytes]] = {}
+    for word in _WORDS:
+        at = lower.find(word)
+        while at >= 0:
+            _look(body, at, word, found)
+            at = lower.find(word, at + len(word))
+    return [found[start] for start in sorted(found)]
+
+
+def _look(body: bytes, at: int, word: bytes, found: dict[int, tuple[int, int, bytes]]) -> None:
+    opening = body.rfind(b'"', 0, at)
+    closing = body.find(b'"', at)
+    if opening < 0 or closing < 0:
+        return
+    if body[opening - 1 : opening] == b"\\" or body[closing - 1 : closing] == b"\\":
+        raise _Walk  # inside JSON text, or a key with escaped quotes
+    colon = closing + 1
+    while colon < len(body) and body[colon] in _SPACE:
+        colon += 1
+    if body[colon : colon + 1] != b":":
+        return  # the word is in a value, not a key
+    value = colon + 1
+    while value < len(body) and body[value] in _SPACE:
+        value += 1
+    first = body[value : value + 1]
+    if first in (b"{", b"["):
+        raise _Walk
+    if first != b'"':
+        return  # a number, true, false or null: kept (promptTokens is a count)
+    end = _STRING_END.match(body, value + 1)
+    if end is None:
+        raise _Walk
+    capability = word.startswith((b"control", b"listen"))
+    text = _REDACTED_URL if capability else _REDACTED
+    found[value] = (value, end.end(), b'"' + text.encode() + b'"')
+
+
 def _redact_json_text(text: str) -> str | None:
     """JSON inside a string (tool arguments and results are JSON text), redacted; or
     ``None`` when it is not JSON."""
@@ -100,7 +200,8 @@ def _redact_json_text(text: str) -> str | None:
         return None
     if not isinstance(inner, (dict, list)):
         return None
-    return jsonio.dumps(redact_json(inner)).decode()
+    redacted = redact_json(inner)
+    return text if redacted == inner else jsonio.dumps(redacted).decode()
 
 
 def add_secrets(values: Any) -> None:

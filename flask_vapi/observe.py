@@ -64,8 +64,10 @@ class Trace:
     #: ``time.monotonic()`` and ``time.time()`` when the request arrived.
     arrived: float
     at: float
-    #: The parsed body (``None`` until parsed, and for unauthenticated requests).
+    #: The parsed body and its bytes (``None`` until parsed, and for unauthenticated
+    #: requests).
     payload: Any = None
+    body: bytes | None = None
     message_type: str | None = None
     call_id: str | None = None
     #: The type's budget in seconds, if it has one.

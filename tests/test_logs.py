@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flask_vapi import VapiBlueprint
+from flask_vapi import VapiBlueprint, payloads
 from flask_vapi.payloads import make_status_update, make_tool_calls
 
 from .conftest import HEADERS, SECRET
@@ -133,3 +133,39 @@ def test_control_urls_and_secrets_never_reach_a_log_line(
     for secret in (CONTROL_URL, LISTEN_URL, SECRET, "c4f1/control"):
         assert secret not in caplog.text
     assert "<redacted capability URL>" in caplog.text
+
+
+@pytest.mark.parametrize("name", sorted(payloads.__all__))
+def test_redacting_a_body_as_text_agrees_with_redacting_it_parsed(name: str) -> None:
+    from flask_vapi import jsonio
+    from flask_vapi.logs import redact_body, redact_json
+
+    factory = getattr(payloads, name)
+    if not name.startswith("make_") or name in ("make", "make_function_call"):
+        return
+    message = factory()
+    message.setdefault("call", {})["monitor"] = {
+        "controlUrl": "https://x.vapi.ai/c4ll/control",
+        "listenUrl": "wss://x.vapi.ai/c4ll/listen",
+    }
+    message["assistantOverrides"] = {"server": {"headers": {"X-Vapi-Secret": "shh", "n": 1}}}
+    message["note"] = "Authorization: Bearer abcdefghijkl0123 then https://h.io/a/control?x=1"
+    body = jsonio.dumps(payloads.wrap(message))
+    fast = redact_body(body)
+    assert fast is not None  # these need no walk
+    assert jsonio.loads(fast) == redact_json(jsonio.loads(body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"credentials": {"key": "v"}}',
+        b'{"a": "{\\"password\\": \\"x\\"}"}',
+        b'{"a": "\\u0073ecret"}',
+        b'{"x\\"secret": "v"}',
+    ],
+)
+def test_bodies_only_a_walk_can_redact_are_left_to_it(body: bytes) -> None:
+    from flask_vapi.logs import redact_body
+
+    assert redact_body(body) is None
