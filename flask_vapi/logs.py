@@ -139,6 +139,7 @@ def redact_body(body: bytes) -> bytes | None:
             parts += [body[at:begin], replacement]
             at = end
         body = b"".join([*parts, body[at:]])
+        lower = body.lower()
     if b"/control" in lower or b"/listen" in lower:
         body = _CAPABILITY_URL_BYTES.sub(_REDACTED_URL.encode(), body)
     for secret in _secrets:

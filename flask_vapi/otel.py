@@ -21,6 +21,8 @@ from . import __version__
 from .observe import Trace
 
 _ERRORS = ("error", "timeout", "busy")
+#: Seconds between two looks at the global tracer provider (a look costs ~2 µs).
+RECHECK = 1.0
 _NO_OP = (otel.ProxyTracerProvider, otel.NoOpTracerProvider)
 
 
@@ -30,9 +32,15 @@ class OpenTelemetryObserver:
     def __init__(self) -> None:
         self._provider: Any = None
         self._tracer: otel.Tracer | None = None
+        self._next_look = 0.0
 
     def active(self) -> bool:
-        """Whether a real tracer provider is set (checked per request, cached per provider)."""
+        """Whether a real tracer provider is set: looked at once a second at most, so a
+        provider set at startup is seen from the first webhook, one set later within 1 s."""
+        now = time.monotonic()
+        if now < self._next_look:
+            return self._tracer is not None
+        self._next_look = now + RECHECK
         provider = otel.get_tracer_provider()
         if provider is not self._provider:
             self._provider = provider

@@ -227,7 +227,7 @@ def to_event(trace: Trace, with_body: bool = True) -> dict[str, Any]:
         "status": trace.status,
         "ms": round((answered - trace.arrived) * 1000, 3),
         "budget_ms": _ms(trace.budget),
-        "body": redact_json(trace.payload) if trace.payload is not None else None,
+        "body": redact_json(trace.payload) if with_body and trace.payload is not None else None,
         "answer": redact_json(answer_of(trace)),
         "rejected": (
             {"code": trace.rejected[0], "message": trace.rejected[1]} if trace.rejected else None
