@@ -153,9 +153,10 @@ class Observers:
 
     def active(self, app: Flask) -> tuple[Observer, ...]:
         """The observers that see this app's requests now."""
-        others: tuple[Observer, ...] = ()
-        if self.others:
-            others = tuple(observer for observer in self.others if observer.active())
-        if self.event_log is None or (self.event_log_when_debugging and not app.debug):
-            return others
-        return (self.event_log, *others)
+        found: tuple[Observer, ...] = ()
+        if self.event_log is not None and (app.debug or not self.event_log_when_debugging):
+            found = (self.event_log,)
+        for observer in self.others:
+            if observer.active():
+                found += (observer,)
+        return found
