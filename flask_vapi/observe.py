@@ -7,14 +7,19 @@ context-variable lookup at each point below, and nothing else.
 
 from __future__ import annotations
 
+import time
 import traceback
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask
 
 from .logs import redact, short
+
+if TYPE_CHECKING:
+    from .runner import Job
+    from .tools import Tool
 
 
 @dataclass(eq=False)
@@ -26,7 +31,7 @@ class ToolRun:
     name: str
     arguments: Any
     #: ``time.monotonic()`` when it was started, and when its answer was known.
-    started: float
+    started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     #: Its budget in seconds, if it had one.
     budget: float | None = None
@@ -35,6 +40,39 @@ class ToolRun:
     #: ``ok``, ``error``, ``timeout``, ``duplicate``, ``background``, ``invalid``,
     #: ``unknown`` or ``busy``.
     outcome: str = "ok"
+
+    def ran(self, job: Job) -> None:
+        """It ran on the pool: when it ended, or that it ran out of time."""
+        if job.abandoned:
+            self.outcome = "timeout"
+        else:
+            self.ended = job.ended
+
+    def settle(
+        self,
+        entry: dict[str, Any],
+        tool: Tool | None,
+        duplicate: bool = False,
+        invalid: bool = False,
+    ) -> None:
+        """Fill in the outcome from the answered ``results[]`` ``entry`` of the call."""
+        self.entry = {key: entry[key] for key in ("result", "error") if key in entry}
+        if tool is not None and tool.timeout is not None:
+            self.budget = tool.timeout if self.budget is None else min(self.budget, tool.timeout)
+        if duplicate:
+            self.outcome = "duplicate"
+        elif invalid:
+            self.outcome = "invalid"
+        elif tool is None:
+            self.outcome = "unknown"
+        elif tool.background:
+            self.outcome = "background"
+        elif self.outcome == "timeout":
+            return
+        elif "error" in entry:
+            self.outcome = "error"
+        if self.ended is None:
+            self.ended = time.monotonic()
 
 
 @dataclass(eq=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter, OrderedDict
 from typing import Any, Callable, NamedTuple
 
@@ -111,7 +110,8 @@ class ToolCallsMixin:
         for call in message.tool_calls:
             entry: dict[str, Any] = {"toolCallId": call.id, "name": call.name}
             if trace is not None:
-                runs.append(_tool_run(call.id, call.name, call.arguments, settings, message))
+                budget = settings.budgets.get(message.type)
+                runs.append(observe.ToolRun(call.id, call.name, call.arguments, budget=budget))
             broken = _broken_parts(call)
             if broken:  # one broken call of a batch: answered, not run
                 entry["error"] = f"Invalid tool call: {describe_errors(broken)}"
@@ -137,12 +137,13 @@ class ToolCallsMixin:
                 entry, running = item
                 entry.update(self._finish(app, message, running))
                 if runs:
-                    _ran(runs[index], running.job)
+                    runs[index].ran(running.job)
                 item = entry
             results.append(item)
         if trace is not None:
             for run, entry, call in zip(runs, results, message.tool_calls):
-                _settle(run, entry, call, claims, self.tools)
+                duplicate = claims is not None and not claims.get(call.id, True)
+                run.settle(entry, self.tools.get(run.name), duplicate, bool(_broken_parts(call)))
             trace.tools.extend(runs)
         if once is not None and claims is not None:
             self._remember_entries(app, once, call_id, results, claims)
@@ -203,15 +204,16 @@ class ToolCallsMixin:
         trace = observe.current_trace()
         run = None
         if trace is not None:
-            run = _tool_run(None, function.name, function.parameters, settings, message)
+            budget = settings.budgets.get(message.type)
+            run = observe.ToolRun(None, function.name, function.parameters, budget=budget)
         if isinstance(outcome, _Running):
             job = outcome.job
             outcome = self._finish(app, message, outcome)
             if run is not None:
-                _ran(run, job)
+                run.ran(job)
         answer: dict[str, Any] = {k: outcome[k] for k in ("result", "error") if k in outcome}
         if trace is not None and run is not None:
-            _settle(run, answer, None, None, self.tools)
+            run.settle(answer, self.tools.get(run.name))
             trace.tools.append(run)
         return answer
 
@@ -356,50 +358,6 @@ class ToolCallsMixin:
                 "The late result of Vapi tool %s was not delivered: %s.", quoted(tool.name), reason
             )
         self.send(app, signals.late_result_undelivered, message, tool_call=call, reason=reason)
-
-
-def _tool_run(
-    call_id: str | None, name: str, arguments: Any, settings: Settings, message: Message
-) -> observe.ToolRun:
-    """A tool call's record in the trace, started now."""
-    budget = settings.budgets.get(message.type)
-    return observe.ToolRun(call_id, name, arguments, time.monotonic(), budget=budget)
-
-
-def _settle(
-    run: observe.ToolRun,
-    entry: dict[str, Any],
-    call: ToolCall | None,
-    claims: dict[str, bool] | None,
-    tools: dict[str, Tool],
-) -> None:
-    """Fill in a tool call's record from its answered ``results[]`` entry."""
-    run.entry = {key: entry[key] for key in ("result", "error") if key in entry}
-    tool = tools.get(run.name)
-    if tool is not None and tool.timeout is not None:
-        run.budget = tool.timeout if run.budget is None else min(run.budget, tool.timeout)
-    if call is not None and claims and not claims.get(call.id, True):
-        run.outcome = "duplicate"
-    elif call is not None and _broken_parts(call):
-        run.outcome = "invalid"
-    elif tool is None:
-        run.outcome = "unknown"
-    elif tool.background:
-        run.outcome = "background"
-    elif run.outcome == "timeout":
-        return
-    elif "error" in entry:
-        run.outcome = "error"
-    if run.ended is None:
-        run.ended = time.monotonic()
-
-
-def _ran(run: observe.ToolRun, job: Job) -> None:
-    """A call that ran on the pool: when it ended, or that it ran out of time."""
-    if job.abandoned:
-        run.outcome = "timeout"
-    else:
-        run.ended = job.ended
 
 
 def _deduplicator(settings: Settings) -> Deduplicator:
