@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import time
@@ -21,6 +22,19 @@ UPDATE_ATTEMPTS = 100
 
 _FAILURES = (redis.RedisError, OSError)
 
+# Compare-and-set, atomic in the server: write ARGV[2] (delete if ARGV[1] is "d", else set,
+# with PX ARGV[3] when given) only if the key still holds the value that was read, known
+# by its SHA-1 (ARGV[4], or "" for absent).  0 when another writer changed it in between.
+_COMPARE_AND_SET = """
+local current = redis.call('GET', KEYS[1])
+local seen = current and redis.sha1hex(current) or ''
+if seen ~= ARGV[4] then return 0 end
+if ARGV[1] == 'd' then redis.call('DEL', KEYS[1])
+elseif ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+"""
+
 
 def _px(ttl: float) -> int:
     return max(1, math.ceil(ttl * 1000))
@@ -30,8 +44,9 @@ class RedisStore(Store):
     """A :class:`~flask_vapi.store.Store` on a Redis server, every key under ``key_prefix``.
 
     TTLs are set with ``PX`` (milliseconds, rounded up), so expiry is the server's.
-    :meth:`add` is ``SET NX``; :meth:`update` is a ``WATCH``/``MULTI``/``EXEC`` loop of at
-    most ``UPDATE_ATTEMPTS`` attempts.  The client is built by :meth:`from_url` with
+    :meth:`add` is ``SET NX``; :meth:`update` is a ``GET`` and a compare-and-set script
+    (two round trips), tried again while other writers change the key, at most
+    ``UPDATE_ATTEMPTS`` times.  The client is built by :meth:`from_url` with
     ``SOCKET_TIMEOUT`` (1 s) to connect and to read, and no automatic retry: a lost reply
     of a ``SET NX`` must not be retried into a second claim.  So with the server down or
     hung an operation raises :class:`~flask_vapi.store.StoreError` within about a second.
@@ -43,6 +58,8 @@ class RedisStore(Store):
         self.client = client
         #: Prepended to every key: the store's namespace in a shared Redis database.
         self.key_prefix = key_prefix
+        # EVALSHA, loading the script first where the server does not have it.
+        self._compare_and_set = client.register_script(_COMPARE_AND_SET)
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "flask-vapi:") -> RedisStore:
@@ -99,23 +116,17 @@ class RedisStore(Store):
         changed the key between the read and the write, up to ``UPDATE_ATTEMPTS`` times."""
         check_ttl(ttl)
         name = self.key_prefix + key
+        px = "" if ttl is None else str(_px(ttl))
         try:
-            with self.client.pipeline() as pipe:
-                for attempt in range(UPDATE_ATTEMPTS):
-                    try:
-                        pipe.watch(name)  # type: ignore[no-untyped-call]
-                        new = fn(cast("bytes | None", pipe.get(name)))
-                        pipe.multi()
-                        if new is None:
-                            pipe.delete(name)
-                        else:
-                            px = None if ttl is None else _px(ttl)
-                            pipe.set(name, check_value(new), px=px)
-                        pipe.execute()
-                        return new
-                    except redis.WatchError:
-                        # Spread the retries of many writers of one key (a few ms at most).
-                        time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 10)))
+            for attempt in range(UPDATE_ATTEMPTS):
+                old = cast("bytes | None", self.client.get(name))
+                new = fn(old)
+                seen = "" if old is None else hashlib.sha1(old, usedforsecurity=False).hexdigest()
+                write = ("d", b"") if new is None else ("s", check_value(new))
+                if self._compare_and_set(keys=[name], args=[*write, px, seen]):
+                    return new
+                # Spread the retries of many writers of one key (a few ms at most).
+                time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 10)))
         except _FAILURES as exc:
             raise StoreError(f"Redis store: {exc}") from exc
         raise StoreError(f"Redis store: {UPDATE_ATTEMPTS} conflicting writes to {key!r}")

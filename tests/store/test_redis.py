@@ -1,4 +1,5 @@
-"""Redis-specific behaviour: update retries a conflicting write, a bounded number of times."""
+"""Redis-specific behaviour: update is a read and a compare-and-set, retried a bounded number
+of times."""
 
 from __future__ import annotations
 
@@ -60,3 +61,68 @@ def test_update_gives_up_after_its_attempts(
         other.close()
     assert len(calls) == 5
     assert store.get("k") == b"5"
+
+
+def _calls(client: redis.Redis) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {name: int(stat["calls"]) for name, stat in stats.items()}
+
+
+def test_update_is_one_get_and_one_compare_and_set(store: RedisStore, redis_url: str) -> None:
+    store.update("k", lambda old: b"1", 60)  # the script is loaded now
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        before = _calls(admin)
+        assert store.update("k", lambda old: (old or b"") + b"2", 60) == b"12"
+        after = _calls(admin)
+    finally:
+        admin.close()
+    # Counted by name: a Celery worker of another test may poll this server meanwhile.
+    names = ("get", "set", "evalsha", "eval", "script", "watch", "multi", "exec", "del")
+    spent = {f"cmdstat_{name}": 0 for name in names}
+    for name in spent:
+        spent[name] = after.get(name, 0) - before.get(name, 0)
+    spent = {name: count for name, count in spent.items() if count}
+    # The client sends a GET and an EVALSHA; the script runs a GET and a SET in the server.
+    assert spent == {"cmdstat_get": 2, "cmdstat_evalsha": 1, "cmdstat_set": 1}
+
+
+def test_update_retries_when_the_key_is_deleted_in_between(
+    store: RedisStore, redis_url: str
+) -> None:
+    other = redis.Redis.from_url(redis_url)
+    store.set("k", b"5", 60)
+    seen: list[bytes | None] = []
+
+    def fn(old: bytes | None) -> bytes:
+        seen.append(old)
+        if len(seen) == 1:
+            other.delete(store.key_prefix + "k")
+        return (old or b"") + b"!"
+
+    try:
+        assert store.update("k", fn, 60) == b"!"
+    finally:
+        other.close()
+    assert seen == [b"5", None]
+
+
+def test_update_works_after_the_server_forgot_its_scripts(
+    store: RedisStore, redis_url: str
+) -> None:
+    store.update("k", lambda old: b"1", None)
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        admin.script_flush()  # as after a restart of the server
+    finally:
+        admin.close()
+    assert store.update("k", lambda old: (old or b"") + b"2", None) == b"12"
+    assert store.update("k", lambda old: None, None) is None
+    assert store.get("k") is None
+
+
+def test_update_keeps_the_ttl_it_was_given(store: RedisStore) -> None:
+    store.update("k", lambda old: b"v", 60)
+    assert 59_000 < store.client.pttl(store.key_prefix + "k") <= 60_000
+    store.update("k", lambda old: b"w", None)
+    assert store.client.pttl(store.key_prefix + "k") == -1  # no expiry
