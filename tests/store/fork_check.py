@@ -2,8 +2,9 @@
 
 The parent forks while one of its threads is inside ``update`` (lock held, transaction
 open): the child must neither inherit that transaction nor use the parent's connection or
-lock.  Then two more children (workers) and the parent increment one counter.  Exit
-status 0 and "ok" on stdout when all is well.
+lock.  Then two more children (workers) and the parent increment one counter, the
+parent's checkpoint thread running (it checkpoints every few writes here).  Exit status 0
+and "ok" on stdout when all is well.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import sys
 import threading
 
+from flask_vapi.store import sqlite
 from flask_vapi.store.sqlite import SQLiteStore
 
 CHILD_TIMEOUT = 60  # seconds: a child that hangs (on an inherited lock) is killed by SIGALRM
@@ -42,6 +44,7 @@ def wait(pid: int) -> None:
 
 
 def main(path: str) -> None:
+    sqlite.CHECKPOINT_EVERY = 3  # a checkpoint thread exists before the forks below
     store = SQLiteStore(path)
     store.set("parent", b"before fork", None)
 
@@ -80,6 +83,7 @@ def main(path: str) -> None:
     for pid in workers:
         wait(pid)
     assert store.get("counter") == b"40", store.get("counter")
+    assert any(t.name == "flask-vapi-sqlite-checkpoint" for t in threading.enumerate())
     store.close()
     print("ok")
 
