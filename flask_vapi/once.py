@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import Flask
 
 from . import jsonio, observe, signals
-from .catalogue import MessageKind
+from .catalogue import ANSWERED, MessageKind
 from .logs import logger, quoted, short
 from .models.messages import Message
 from .reply import EMPTY_OBJECT, Reply
@@ -20,6 +20,17 @@ from .store.dedup import Deduplicator, message_key
 #: and takes the message over if the claim lapses (its worker died).
 CLAIM_MARGIN = 5.0
 _NOT_DEDUPLICATED = frozenset({"tool-calls", "voice-request"})  # per call; a stream
+
+
+def first_may_run(settings: Settings, kind: str) -> float:
+    """Seconds the first delivery of a ``kind`` message may still be running when a
+    redelivery comes: its budget or, without one, as long as Vapi waits for an answer (a
+    receiver of an informational message: as long as Vapi waits for any)."""
+    budget = settings.budgets.get(kind)
+    if budget:
+        return budget
+    answered = ANSWERED.get(kind)
+    return answered.limit if answered is not None and answered.limit else settings.server_timeout
 
 
 class OnceMixin:
@@ -65,8 +76,8 @@ class OnceMixin:
         # Claimed until answered (an informational message: until its receivers, background
         # ones included, were handed their message), then the answer is remembered.  A
         # worker killed in between leaves a claim that lapses, and a redelivery takes over.
-        running = CLAIM_MARGIN if kind.informational else (settings.budgets.get(kind.type) or 0.0)
-        if kind.informational:
+        running = first_may_run(settings, kind.type)
+        if kind.informational or not settings.budgets.get(kind.type):
             deadline = time.monotonic() + running + 2 * CLAIM_MARGIN  # past a lapse
         try:
             while True:

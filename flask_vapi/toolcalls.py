@@ -13,7 +13,7 @@ from .context import _tool_call
 from .logs import logger, quoted, short
 from .models.messages import FunctionCall, Message, ToolCalls, call_id_in
 from .models.tools import ToolCall
-from .once import CLAIM_MARGIN
+from .once import CLAIM_MARGIN, first_may_run
 from .runner import Job, sync_callable
 from .settings import Settings
 from .store import StoreError
@@ -78,7 +78,7 @@ class ToolCallsMixin:
     ) -> dict[str, bool]:
         """Tool call id -> whether this is its first delivery (across workers)."""
         once = _deduplicator(settings)
-        running = (settings.budgets.get(message.type) or 0.0) + CLAIM_MARGIN
+        running = first_may_run(settings, message.type) + CLAIM_MARGIN
         call_id = call_id_in(message.raw)
         claims = {}
         try:
@@ -161,7 +161,7 @@ class ToolCallsMixin:
         """The answer the first delivery of ``call`` got, waited for within the budget."""
         self.duplicate(app, message, f"tool call {quoted(call.id)}", tool_call=call)
         call_id = call_id_in(message.raw)
-        deadline = arrived + (settings.budgets.get(message.type) or 0.0)
+        deadline = arrived + first_may_run(settings, message.type)
         try:
             stored = once.wait(tool_call_key(call_id, call.id), deadline)
         except StoreError as exc:

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from flask_vapi import VapiBlueprint, signals
+from flask_vapi.errors import ConfigurationError
 from flask_vapi.payloads import (
     make_assistant_request,
     make_end_of_call_report,
@@ -132,6 +133,74 @@ def test_a_redelivery_waits_for_a_first_delivery_still_running(
     second.join(PATIENCE)
     assert runs == [1]
     assert [a["results"][0]["result"] for a in answers] == ["done once", "done once"]
+
+
+def _short_claim_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims that would lapse within the test if they were only the margin long."""
+    from flask_vapi import once, toolcalls
+
+    monkeypatch.setattr(once, "CLAIM_MARGIN", 0.1)
+    monkeypatch.setattr(toolcalls, "CLAIM_MARGIN", 0.1)
+
+
+def test_without_a_budget_a_redelivery_waits_for_the_first_as_long_as_vapi_would(
+    vapi: VapiBlueprint, post: Callable[..., Post], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _short_claim_margin(monkeypatch)
+    started, release = threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    @vapi.tool
+    def slow() -> str:
+        runs.append(1)
+        started.set()
+        release.wait(PATIENCE)
+        return "done once"
+
+    send = post(VAPI_DEADLINES={"tool-calls": None})  # the tool runs inline, unguarded
+    message = make_tool_calls(("slow", {}, "c_unbudgeted"))
+    answers: list[Any] = []
+    first = threading.Thread(target=lambda: answers.append(send(message)))
+    first.start()
+    assert started.wait(PATIENCE)
+    second = threading.Thread(target=lambda: answers.append(send(message)))
+    second.start()
+    second.join(0.5)  # past the margin: the claim holds for VAPI_SERVER_TIMEOUT
+    assert second.is_alive()  # waiting for the first, not answering a timeout
+    release.set()
+    first.join(PATIENCE)
+    second.join(PATIENCE)
+    assert runs == [1]
+    assert [a["results"][0]["result"] for a in answers] == ["done once", "done once"]
+
+
+def test_a_receiver_slower_than_the_margin_is_not_run_again_by_a_redelivery(
+    vapi: VapiBlueprint, post: Callable[..., Post], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _short_claim_margin(monkeypatch)
+    started, release = threading.Event(), threading.Event()
+    reports: list[Any] = []
+
+    @vapi.on("end-of-call-report")
+    def slow_receiver(message: Any) -> None:
+        reports.append(message)
+        started.set()
+        release.wait(PATIENCE)
+
+    send = post()
+    body = json.dumps({"message": make_end_of_call_report()}).encode()
+    answers: list[Any] = []
+    first = threading.Thread(target=lambda: answers.append(send(body)))
+    first.start()
+    assert started.wait(PATIENCE)
+    second = threading.Thread(target=lambda: answers.append(send(body)))
+    second.start()
+    second.join(0.5)
+    release.set()
+    first.join(PATIENCE)
+    second.join(PATIENCE)
+    assert len(reports) == 1
+    assert answers == [{}, {}]
 
 
 def test_a_redelivery_of_a_call_still_running_past_the_budget_gets_its_timeout_answer(
@@ -273,3 +342,53 @@ def test_a_redelivery_takes_over_a_message_whose_first_worker_died(
     assert Post(app)(body) == {}
     assert len(reports) == 1  # the redelivery ran it, once the claim lapsed
     assert received.of("duplicate_message") == []
+
+
+def _production_app(vapi: VapiBlueprint, instance: Any) -> Flask:
+    """An app outside ``app.testing`` with no VAPI_STORE_URL: the default SQLite store."""
+    app = Flask("default_store", instance_path=str(instance))
+    app.config["VAPI_SECRET"] = SECRET
+    app.register_blueprint(vapi)
+    return app
+
+
+def test_the_default_store_is_a_file_in_the_instance_folder_made_on_first_use(
+    vapi: VapiBlueprint, tmp_path: Any
+) -> None:
+    runs: list[int] = []
+    vapi.tool("book")(lambda: runs.append(1) or "booked")
+    instance = tmp_path / "instance"
+    send = Post(_production_app(vapi, instance))
+    assert not instance.exists()  # registering creates nothing
+    message = make_tool_calls(("book", {}, "c_default"))
+    assert send(message) == send(message)
+    assert runs == [1]
+    assert (instance / "flask-vapi.sqlite3").is_file()
+
+
+def test_an_unusable_instance_folder_fails_at_registration_naming_the_key(
+    vapi: VapiBlueprint, tmp_path: Any
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the instance folder would be")
+    with pytest.raises(ConfigurationError) as caught:
+        _production_app(vapi, blocker / "instance")
+    text = str(caught.value)
+    assert "VAPI_STORE_URL is not set" in text and f"{blocker} is not a folder" in text
+
+
+def test_a_default_store_that_cannot_be_opened_later_is_a_store_error_not_a_5xx(
+    vapi: VapiBlueprint, tmp_path: Any, received: Recorder
+) -> None:
+    runs: list[int] = []
+    vapi.tool("book")(lambda: runs.append(1) or "booked")
+    instance = tmp_path / "instance"
+    app = _production_app(vapi, instance)
+    instance.parent.mkdir(exist_ok=True)
+    instance.write_text("the folder became a file after startup")
+    send = Post(app)
+    assert send(make_tool_calls(("book", {}, "c_gone")))["results"][0]["result"] == "booked"
+    assert send(make_status_update()) == {}
+    assert runs == [1]
+    failures = received.of("store_error")
+    assert failures and all(type(f["exception"]).__name__ == "StoreError" for f in failures)

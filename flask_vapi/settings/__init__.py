@@ -71,6 +71,8 @@ class Settings:
     needs_url: bool = False
     #: Type Vapi waits an answer for -> its budget in seconds (``None``: no deadline).
     budgets: Mapping[str, float | None] = field(default_factory=dict)
+    #: Seconds Vapi waits for an answer where it sets no limit of its own (``timeoutSeconds``).
+    server_timeout: float = 20.0
     #: Where handlers of answered types run (``VAPI_MAX_WORKERS`` threads).
     pool: runner.Pool = field(default_factory=lambda: runner.Pool(32), repr=False, compare=False)
     #: Sent as ``Authorization: Bearer`` to Live Call Control (``VAPI_CONTROL_TOKEN``).
@@ -129,6 +131,7 @@ class Settings:
             fallbacks=checked["FALLBACK_RESPONSES"],
             needs_url=any(authenticator.needs_url for authenticator in authenticators),
             budgets=checked["budgets"],
+            server_timeout=checked["SERVER_TIMEOUT"],
             pool=runner.Pool(checked["MAX_WORKERS"]),
             control_token=checked["CONTROL_TOKEN"],
             store=_store(app, prefix, checked["STORE_URL"]),
@@ -163,4 +166,28 @@ def _store(app: Flask, prefix: str, url: str | None) -> Store:
     if app.testing:
         return MemoryStore()
     path = os.path.join(app.instance_path, "flask-vapi.sqlite3")
+    problem = _uncreatable(path)
+    if problem is not None:
+        raise ConfigurationError(
+            f"{prefix}STORE_URL is not set, and the default store sqlite:///{path} cannot "
+            f"be created: {problem}. Set {prefix}STORE_URL (sqlite:///<path>, redis://...) "
+            "or make the app's instance folder writable."
+        )
     return LazyStore(lambda: open_store("sqlite:///" + path), "sqlite:///" + path)
+
+
+def _uncreatable(path: str) -> str | None:
+    """Why the file ``path`` (and its missing folders) could not be made, or ``None``;
+    nothing is created."""
+    if os.path.exists(path):
+        if not os.path.isfile(path):
+            return f"{path} is not a file"
+        return None if os.access(path, os.R_OK | os.W_OK) else f"{path} is not writable"
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder) and folder != os.path.dirname(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{folder} is not writable"
+    return None

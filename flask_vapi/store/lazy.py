@@ -6,11 +6,16 @@ import threading
 from collections.abc import Sequence
 from typing import Callable
 
-from . import Store
+from ..errors import ConfigurationError
+from . import Store, StoreError
 
 
 class LazyStore(Store):
-    """The store ``opener()`` returns, opened on the first operation (then kept)."""
+    """The store ``opener()`` returns, opened on the first operation (then kept).
+
+    An opener that fails raises :class:`~flask_vapi.store.StoreError` from that operation
+    (the request goes on without the store), and is tried again by the next one.
+    """
 
     def __init__(self, opener: Callable[[], Store], description: str) -> None:
         self._opener = opener
@@ -24,7 +29,10 @@ class LazyStore(Store):
         if store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = self._opener()
+                    try:
+                        self._store = self._opener()
+                    except ConfigurationError as exc:
+                        raise StoreError(str(exc)) from exc
                 store = self._store
         return store
 
