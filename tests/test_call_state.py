@@ -173,3 +173,68 @@ def test_the_mapping_interface(make_app: Callable[..., Flask]) -> None:
     state.clear()
     assert dict(state) == {}
     assert json.loads(json.dumps(dict(state))) == {}
+
+
+def test_a_write_after_the_report_does_not_prolong_the_state(
+    make_app: Callable[..., Flask], tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path}/state.sqlite3"
+    app = clinic(make_app, VAPI_STORE_URL=url, VAPI_CALL_STATE_TTL=0.5)
+    post(app, make_tool_calls(("identify", {"patient_id": 5})))
+    post(app, make_end_of_call_report())
+    # A hook tool call after the end writes the state: it still ends with the report's TTL.
+    assert result(post(app, make_tool_calls(("remember", {"value": "late"})))) == "kept"
+    assert result(post(app, make_tool_calls(("count", {})))) == "1"  # a transaction too
+    store = open_store(url)
+    try:
+        state = CallState(store, CALL_ID)
+        assert dict(state) == {"patient_id": 5, "value": "late", "n": 1}  # no marker shown
+        stop = time.monotonic() + PATIENCE
+        while "patient_id" in state:
+            assert time.monotonic() < stop, "a late write kept the state for a day"
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
+def test_a_plain_write_during_a_transaction_fails_the_transaction_not_the_write() -> None:
+    from flask_vapi.store import StoreError
+    from flask_vapi.store.memory import MemoryStore
+
+    state = CallState(MemoryStore(), "c")
+    state["n"] = 1
+    with pytest.raises(StoreError, match="changed by another writer"):
+        with state.transaction() as data:
+            data["n"] += 1
+            state["other"] = "kept"  # another worker's plain write, in between
+    assert dict(state) == {"n": 1, "other": "kept"}
+    with state.transaction() as data:  # the lock was given back
+        data["n"] += 1
+    assert state["n"] == 2
+
+
+def test_a_transaction_that_outlives_its_lock_loses_no_other_transaction() -> None:
+    from flask_vapi.store import StoreError
+    from flask_vapi.store.memory import MemoryStore
+
+    state = CallState(MemoryStore(), "c")
+    state["n"] = 0
+    inside, errors = threading.Event(), []
+
+    def slow() -> None:
+        try:
+            with state.transaction(timeout=0.2) as data:
+                inside.set()
+                time.sleep(0.5)  # the lock lapses meanwhile
+                data["n"] += 100
+        except StoreError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    assert inside.wait(PATIENCE)
+    with state.transaction(timeout=PATIENCE) as data:  # enters once the lock lapsed
+        data["n"] += 1
+    thread.join(PATIENCE)
+    assert state["n"] == 1
+    assert len(errors) == 1 and "0.2 s lock" in str(errors[0])

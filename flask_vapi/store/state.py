@@ -45,17 +45,20 @@ class CallState(MutableMapping[str, Any]):
         return f"<CallState {self.call_id!r}>"
 
     def _read(self) -> dict[str, Any]:
-        return _decode(self.store.get(self.key))
+        return _decode(self.store.get(self.key))[0]
 
     def _change(self, change: Callable[[dict[str, Any]], Any]) -> Any:
         outcome: list[Any] = []
+        ends: list[float | None] = [None]
 
         def update(current: bytes | None) -> bytes:
-            data = _decode(current)
+            data, ends[0] = _decode(current)
             outcome[:] = [change(data)]  # ``update`` may run more than once (Redis retries)
-            return _encode(data)
+            return _encode(data, ends[0])
 
         self.store.update(self.key, update, self.ttl)
+        if ends[0] is not None:  # the call ended: the write keeps the state's end
+            self.store.expire(self.key, _remaining(ends[0]))
         return outcome[0]
 
     def __getitem__(self, key: str) -> Any:
@@ -102,9 +105,11 @@ class CallState(MutableMapping[str, Any]):
 
         Other transactions on this call wait (up to ``timeout`` seconds, then
         :class:`~flask_vapi.store.StoreError`), across workers and machines; the dict is
-        written back when the block ends without an exception.  Plain writes
-        (``state[key] = value``) do not wait for a transaction: use one or the other for a
-        key.
+        written back when the block ends without an exception, only if nobody changed the
+        state meanwhile: a plain write (``state[key] = value``, which does not wait for a
+        transaction) or a block that held the lock past ``timeout`` (the lock lapses then)
+        makes the write raise :class:`~flask_vapi.store.StoreError` instead of losing the
+        other write.
         """
         lock, token = f"lock:{self.key}", uuid.uuid4().hex.encode()
         stop, pause = time.monotonic() + timeout, 0.001
@@ -114,29 +119,67 @@ class CallState(MutableMapping[str, Any]):
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         try:
-            data = self._read()
+            read = self.store.get(self.key)
+            data, ends = _decode(read)
             yield data
-            self.store.set(self.key, _encode(data), self.ttl)
+
+            def write(current: bytes | None) -> bytes:
+                if current != read:
+                    raise _Changed
+                return _encode(data, ends)
+
+            ttl = self.ttl if ends is None else _remaining(ends)
+            try:
+                self.store.update(self.key, write, ttl)
+            except _Changed:
+                raise StoreError(
+                    f"call state {self.call_id!r} was changed by another writer during a "
+                    f"transaction (a plain write, or a block longer than its {timeout:g} s "
+                    "lock): the block's changes were not written"
+                ) from None
         finally:
             self.store.update(lock, lambda current: None if current == token else current, None)
 
     def ended(self, ttl: float) -> None:
-        """Keep the state ``ttl`` more seconds: the call ended (hook tool calls may follow)."""
-        self.store.expire(self.key, ttl)
+        """Keep the state ``ttl`` more seconds: the call ended (hook tool calls may follow).
+
+        The end is kept with the state, so that a later write does not prolong it.
+        """
+        ends = time.time() + ttl
+
+        def mark(current: bytes | None) -> bytes | None:
+            return None if current is None else _encode(_decode(current)[0], ends)
+
+        self.store.update(self.key, mark, ttl)
 
 
 _ABSENT = object()
+#: The key under which the stored JSON object keeps when the state ends (``time.time()``),
+#: once the call's end-of-call report came; never shown as part of the state.
+_ENDS = "\u0000ends"
 
 
-def _decode(raw: bytes | None) -> dict[str, Any]:
+class _Changed(Exception):
+    """The state changed between a transaction's read and its write."""
+
+
+def _remaining(ends: float) -> float:
+    return max(ends - time.time(), 0.001)
+
+
+def _decode(raw: bytes | None) -> tuple[dict[str, Any], float | None]:
+    """The state, and when it ends (``None``: while the call goes on)."""
     if raw is None:
-        return {}
+        return {}, None
     data = jsonio.loads(raw)
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}, None
+    ends = data.pop(_ENDS, None)
+    return data, float(ends) if isinstance(ends, (int, float)) else None
 
 
-def _encode(data: dict[str, Any]) -> bytes:
+def _encode(data: dict[str, Any], ends: float | None = None) -> bytes:
     try:
-        return jsonio.dumps(data)
+        return jsonio.dumps(data if ends is None else {**data, _ENDS: ends})
     except jsonio.EncodeError as exc:
         raise TypeError(f"call_state values must be JSON: {exc}") from None
