@@ -72,6 +72,7 @@ class VapiBlueprint(ResponderMixin, Blueprint):
                 "receivers' blueprint= are its own."
             )
         settings = self.settings_class.from_app(app, self.config_prefix)
+        self._check_tool_timeouts(settings)
         runner = self._background_runner(app, settings) if self.dispatcher.background else None
         super().register(app, options)
         app.extensions.setdefault("vapi", {})[self.name] = settings
@@ -84,6 +85,29 @@ class VapiBlueprint(ResponderMixin, Blueprint):
         if settings.inspector_token is not None:
             logs.add_secrets((settings.inspector_token,))
         app.extensions.setdefault("vapi_observers", {})[self.name] = self._observers(app, settings)
+
+    def _check_tool_timeouts(self, settings: Settings) -> None:
+        """A tool's ``timeout=`` must end before Vapi stops waiting; past the type's budget
+        it is cut to the budget (said once, here)."""
+        budget = settings.budgets.get("tool-calls")
+        for name, tool in self.dispatcher.tools.items():
+            if tool.timeout is None:
+                continue
+            if tool.timeout >= settings.server_timeout:
+                raise ConfigurationError(
+                    f"The tool {name!r} has timeout={tool.timeout:g} s, but "
+                    f"{settings.prefix}SERVER_TIMEOUT is {settings.server_timeout:g} s: Vapi "
+                    "stops waiting first. Leave a margin for the way back."
+                )
+            if budget is not None and tool.timeout > budget:
+                logger.warning(
+                    "The tool %r has timeout=%g s, longer than the tool-calls budget "
+                    "(%g s, %sDEADLINES): the budget applies.",
+                    name,
+                    tool.timeout,
+                    budget,
+                    settings.prefix,
+                )
 
     def _observers(self, app: Flask, settings: Settings) -> observe.Observers:
         """Who sees this endpoint's requests: the event log (``VAPI_EVENT_LOG``) and

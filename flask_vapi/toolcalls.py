@@ -338,16 +338,23 @@ class ToolCallsMixin:
         call_id = message.call.id if message.call is not None else None
         monitor = message.call.monitor if message.call is not None else None
         url = monitor.get("controlUrl") if isinstance(monitor, dict) else None
+        ended = "the call has ended"
         reason = None
         if self.has_ended(call_id):
-            reason = "the call has ended"
+            reason = ended
         elif not isinstance(url, str) or not url:
             reason = "the message has no call.monitor.controlUrl"
         if reason is None:
             assert isinstance(url, str)
             format_ = self.format_late_result or control.format_late_result
             body = control.add_message(format_(tool.name, call.id if call else None, entry))
-            delivery = control.post(url, body, token=settings.control_token, call_id=call_id)
+            delivery = control.post(
+                url,
+                body,
+                token=settings.control_token,
+                call_id=call_id,
+                stop=lambda: ended if self.has_ended(call_id) else None,  # between retries
+            )
             if delivery.delivered:
                 extra = {"tool_call": call, "attempts": delivery.attempts}
                 self.send(app, signals.late_result_delivered, message, **extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 import pytest
@@ -122,3 +123,27 @@ def test_tool_deadline_options_are_checked_at_registration(
     with pytest.raises(ConfigurationError) as raised:
         vapi.tool("lookup", **options)(lambda: "x")
     assert message in str(raised.value) and "'lookup'" in str(raised.value)
+
+
+def test_a_tool_timeout_vapi_would_not_wait_for_fails_at_registration() -> None:
+    vapi = VapiBlueprint()
+    vapi.tool("search", timeout=25.0)(lambda: "x")
+    app = Flask("t")
+    app.config.update(VAPI_SECRET="s", VAPI_DEADLINES={"tool-calls": None})
+    with pytest.raises(ConfigurationError) as raised:
+        app.register_blueprint(vapi)
+    text = str(raised.value)
+    assert "'search' has timeout=25 s" in text and "VAPI_SERVER_TIMEOUT is 20 s" in text
+
+
+def test_a_tool_timeout_past_the_budget_is_said_at_registration(caplog: Any) -> None:
+    vapi = VapiBlueprint()
+    vapi.tool("search", timeout=12.0)(lambda: "x")
+    app = Flask("t")
+    app.config.update(VAPI_SECRET="s", VAPI_DEADLINES={"tool-calls": 5.0})
+    with caplog.at_level(logging.WARNING, logger="flask_vapi"):
+        app.register_blueprint(vapi)
+    assert [r.getMessage() for r in caplog.records] == [
+        "The tool 'search' has timeout=12 s, longer than the tool-calls budget "
+        "(5 s, VAPI_DEADLINES): the budget applies."
+    ]

@@ -301,6 +301,24 @@ def test_a_slow_responder_gets_the_fallback_and_its_answer_comes_late(
     assert late[0]["handler"] is choose
 
 
+def test_an_async_responder_past_its_budget_gets_the_fallback_and_answers_late(
+    vapi: VapiBlueprint, send: Callable[..., Any], late: list[dict[str, Any]], caplog: Any
+) -> None:
+    @vapi.assistant_request
+    async def choose(message: Any) -> dict[str, Any]:
+        await asyncio.sleep(0.6)
+        return {"assistantId": "late-async-assistant"}
+
+    with caplog.at_level("ERROR", logger="flask_vapi"):
+        response = send(vapi, make_assistant_request(), VAPI_DEADLINES={"assistant-request": 0.2})
+    assert response.get_json() == ASSISTANT_FALLBACK
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("Vapi 'assistant-request' handler ")
+    assert "choose failed: DeadlineExceeded: " in line
+    wait_for(lambda: len(late) == 1)
+    assert late[0]["value"] == {"assistantId": "late-async-assistant"}
+
+
 def test_a_configured_fallback_is_the_timeout_answer(
     vapi: VapiBlueprint, send: Callable[..., Any], release: threading.Event
 ) -> None:

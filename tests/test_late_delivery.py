@@ -191,6 +191,21 @@ def test_nothing_is_sent_for_a_call_that_ended(
     assert control.received == []
 
 
+def test_no_retry_is_sent_once_the_call_ended(
+    vapi: VapiBlueprint, post: Any, control: ControlServer, outcomes: Outcomes
+) -> None:
+    control.statuses = [503]  # the first try fails; the retry waits 0.5 s
+    register_lookup(vapi, background=True).set()
+    post(tool_calls(control.url, ("lookupOrder", {"order": "4"}, "r")))
+    control.wait_for(1)
+    report = make_end_of_call_report()
+    report["call"]["id"] = CALL_ID
+    post(report)  # during the backoff
+    outcomes.wait()
+    assert outcomes.undelivered[0]["reason"] == "the call has ended"
+    assert len(control.received) == 1
+
+
 def test_without_a_control_url_the_result_is_signalled_undelivered(
     vapi: VapiBlueprint, post: Any, outcomes: Outcomes
 ) -> None:

@@ -92,6 +92,7 @@ def post(
     backoff: float = 0.5,
     timeout: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    stop: Callable[[], str | None] | None = None,
 ) -> Delivery:
     """POST ``body`` as JSON to the control URL ``url``; never raises for the network.
 
@@ -100,6 +101,8 @@ def post(
     (a 3xx too: redirects are not followed).  ``timeout`` bounds each network wait of a try
     (connecting, sending, reading the answer's head); the answer's body is not read.
     ``token`` is sent as ``Authorization: Bearer`` (Vapi's ``controlAuthenticationEnabled``).
+    ``stop``, asked before each try after the first, returns why not to try again (the call
+    ended meanwhile), or ``None``.
     A URL that is not http(s), or is malformed, is given up without a request.  The outcome
     is logged once (the call id, never the URL or the token)::
 
@@ -128,6 +131,9 @@ def post(
         if attempt > 1:
             sleep(delay)
             delay *= 2
+            stopped = stop() if stop is not None else None
+            if stopped is not None:
+                return _gave_up(Delivery(False, attempt - 1, status, stopped), call_id)
         connection = target.connection(host=target.host, port=target.port, timeout=timeout)
         try:
             connection.request("POST", target.path, body=data, headers=headers)
