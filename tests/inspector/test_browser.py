@@ -126,6 +126,15 @@ def test_a_live_call_updates_without_reloading(browser: WebDriver) -> None:
         assert log.flush()
         tool = wait_for(browser, "tr.tool", "2026-12-09")
         assert "Booked for 2026-12-09 at 09:00." in tool.text
+        assert wait_for(browser, "h1 .badge.live").text == "live"
+        # A report with neither a summary nor a recording still ends the live view.
+        report = payloads.make_end_of_call_report(call=start["call"])
+        report.pop("analysis")
+        report["artifact"] = {}
+        client.send_message(report)
+        assert log.flush()
+        wait_for(browser, "h1 .badge", "ended")
+        assert browser.find_element(By.ID, "timeline").get_attribute("data-live") == "false"
         assert browser.execute_script("return window.notReloaded") is True
 
 

@@ -201,3 +201,70 @@ def test_templates_and_static_files_are_in_the_wheel(tmp_path: Path) -> None:
         "flask_vapi/inspector/static/vapi_inspector/inspector.js",
     } <= shipped
     assert shipped <= names
+
+
+def test_the_pages_show_failures_deadlines_the_report_and_the_columns() -> None:
+    import html
+    import threading
+
+    app, vapi = make_app(debug=True, VAPI_DEADLINES={"tool-calls": 0.2})
+    release = threading.Event()
+
+    @vapi.tool("slowLookup")
+    def slow() -> str:
+        release.wait(10)
+        return "late"
+
+    @vapi.tool("brokenTool")
+    def broken() -> str:
+        raise RuntimeError("the clinic database is down")
+
+    def failing_receiver(message: Any) -> None:
+        raise KeyError("missing-field")
+
+    vapi.on("status-update")(failing_receiver)
+    client = app.test_client()
+    older = payloads.make_status_update(status="in-progress")
+    older["call"] = {**older["call"], "id": "call-older"}
+    client.send_message(older)
+    start = payloads.make_status_update(status="in-progress")
+    call = start["call"]
+    client.send_message(start)
+    tools = payloads.make_tool_calls(
+        ("slowLookup", {}, "tc-slow"), ("brokenTool", {}, "tc-broken"), call=call
+    )
+    try:
+        client.send_message(tools)
+    finally:
+        release.set()
+    report = payloads.make_end_of_call_report(call=call, endedReason="silence-timed-out")
+    client.send_message(report)
+    log = vapi.event_log(app)
+    assert log is not None and log.flush()
+
+    listing = html.unescape(client.get("/vapi/inspector/").get_data(as_text=True))
+    rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", listing, re.S)
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], re.S)
+    ]
+    assert cells[0] == call["id"]  # newest first
+    assert cells[3:6] == ["silence-timed-out", call["customer"]["number"], "3"]
+    assert cells[6] == "2"  # tool calls
+    assert cells[7].startswith("3") and "1 late" in cells[7]  # errors: receiver, tool, timeout
+    assert call["id"] in rows[0] and "call-older" in rows[1]
+
+    page = html.unescape(client.get(f"/vapi/inspector/calls/{call['id']}").get_data(as_text=True))
+    assert re.search(r'class="offset">\+0\.\d{3} s<', page)
+    assert '<span class="status">200</span>' in page
+    assert re.search(r"[\d.]+ ms of 200 ms budget", page)  # the tool-calls message
+    assert "deadline hit" in page
+    assert "The tool 'slowLookup' did not finish in time." in page
+    assert "did not finish / 200 ms" in page
+    assert "The tool 'brokenTool' failed with an internal error." in page
+    assert "brokenTool" in page and "RuntimeError: the clinic database is down" in page
+    assert "Traceback (most recent call last)" in page  # the failed handler's traceback
+    assert "failing_receiver" in page and "KeyError" in page
+    summary = re.search(r'class="report-summary">(.*?)</p>', page, re.S)
+    assert summary is not None and summary.group(1) == report["analysis"]["summary"]
+    assert 'data-live="false"' in page  # the report ended the call: no more polling

@@ -22,8 +22,12 @@
             var details = item && item.querySelector("details." + parts[1]);
             if (details) { details.open = true; }
           });
-          if (!timeline.querySelector(".report")) { return; }
-          timeline.dataset.live = "false"; // the end-of-call report arrived
+          var state = timeline.querySelector(".call-live");
+          if (state && state.dataset.live === "false") { // the end-of-call report arrived
+            timeline.dataset.live = "false";
+            var badge = document.querySelector("h1 .badge.live");
+            if (badge) { badge.className = "badge"; badge.textContent = "ended"; }
+          }
         }
       })
       .catch(function () { /* the next tick tries again */ })
