@@ -391,3 +391,82 @@ def test_recorded_calls_expire_after_max_age(
     assert log is not None and log.flush()
     assert len(log.events(call_of(payload))) == 1
     assert eventually(lambda: log.events(call_of(payload)) == [] and log.calls() == [])
+
+
+class RaisingObserver:
+    """An observer (OpenTelemetry's place) whose finish() fails."""
+
+    def active(self) -> bool:
+        return True
+
+    def start(self, app: Flask, trace: Any) -> None:
+        pass
+
+    def finish(self, app: Flask, trace: Any) -> None:
+        raise RuntimeError("exporter exploded")
+
+
+def test_a_failing_observer_never_fails_the_webhook(
+    caplog: pytest.LogCaptureFixture, vapi: VapiBlueprint, app: Flask
+) -> None:
+    import dataclasses
+
+    observers = app.extensions["vapi_observers"][vapi.name]
+    app.extensions["vapi_observers"][vapi.name] = dataclasses.replace(
+        observers, others=(RaisingObserver(),)
+    )
+    payload = payloads.make_tool_calls(("bookAppointment", {"date": "2026-09-09"}))
+    with caplog.at_level(logging.WARNING, "flask_vapi"):
+        reply = app.test_client().send_message(payload)
+    assert reply.status_code == 200
+    assert reply.json["results"][0]["result"] == "Booked for 2026-09-09."
+    assert [r.getMessage() for r in caplog.records] == [
+        "A flask-vapi observer failed: RuntimeError: exporter exploded"
+    ]
+    log = vapi.event_log(app)
+    assert log is not None and log.flush()
+    assert len(log.events(call_of(payload))) == 1  # the other observer still recorded it
+
+
+def test_an_event_that_cannot_be_encoded_is_lost_alone(
+    caplog: pytest.LogCaptureFixture,
+    vapi: VapiBlueprint,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask_vapi.store import eventlog
+
+    real = eventlog.encode_event
+
+    def encode(trace: Any) -> bytes:
+        if trace.message_type == "transcript":
+            raise ValueError("no one foresaw this payload")
+        return real(trace)
+
+    monkeypatch.setattr(eventlog, "encode_event", encode)
+    first, second = payloads.make_transcript(), payloads.make_status_update()
+    second["call"] = first["call"]
+    with caplog.at_level(logging.WARNING, "flask_vapi"):
+        assert app.test_client().send_message(first).status_code == 200
+        assert app.test_client().send_message(second).status_code == 200
+        log = vapi.event_log(app)
+        assert log is not None and log.flush()
+    assert [e["type"] for e in log.events(call_of(first))] == ["status-update"]
+    assert any("could not record a webhook" in r.getMessage() for r in caplog.records)
+
+
+def test_a_log_that_falls_behind_drops_events_not_webhooks(
+    caplog: pytest.LogCaptureFixture,
+    vapi: VapiBlueprint,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask_vapi.store import eventlog
+
+    monkeypatch.setattr(eventlog, "QUEUE_LIMIT", 0)  # as if 10,000 events were waiting
+    with caplog.at_level(logging.WARNING, "flask_vapi"):
+        reply = app.test_client().send_message(payloads.make_status_update())
+    assert reply.status_code == 200 and reply.json == {}
+    assert [r.getMessage() for r in caplog.records] == [
+        "The flask-vapi event log is behind: 1 events dropped so far."
+    ]

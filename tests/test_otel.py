@@ -116,6 +116,7 @@ def test_receivers_duplicates_and_rejections(
         "fallback",
         "duplicate",
     ]
+    assert [s.attributes["vapi.duplicate"] for s in webhooks if s.attributes] == [False, True]
     (receiver,) = [span for span in spans if span.name.startswith("vapi receiver")]
     assert receiver.status.status_code == trace.StatusCode.ERROR
     assert receiver.parent is not None and receiver.parent.span_id == webhooks[0].context.span_id
@@ -180,3 +181,30 @@ def test_without_opentelemetry_nothing_of_it_is_imported() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_a_provider_set_after_startup_is_seen_within_the_recheck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask_vapi import otel
+
+    app = make_app()  # no provider yet
+    client = app.test_client()
+    client.send_message(payloads.make_status_update())
+    clock = [time.monotonic()]
+    monkeypatch.setattr(otel.time, "monotonic", lambda: clock[0])
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace._TRACER_PROVIDER_SET_ONCE = Once()
+    trace._TRACER_PROVIDER = None
+    trace.set_tracer_provider(provider)
+    try:
+        clock[0] += otel.RECHECK + 0.01
+        client.send_message(payloads.make_status_update())
+        names = {span.name for span in exporter.get_finished_spans()}
+        assert "vapi status-update" in names
+    finally:
+        provider.shutdown()
+        trace._TRACER_PROVIDER_SET_ONCE = Once()
+        trace._TRACER_PROVIDER = None
