@@ -14,6 +14,13 @@ Then set the Server URL of your Vapi phone number or assistant to
 ``bookAppointment`` and ``cancelAppointment`` with the arguments of the schemas below.
 Without ``VAPI_SECRET`` the development secret ``dev-secret-change-me`` is used, so
 the app runs out of the box; never deploy with it.  See README.md for the rest.
+
+Several workers and machines: two settings move the call state, the redelivery checks and
+the stored reports to Redis and Celery (``pip install -e '.[redis,celery]'``)::
+
+    export VAPI_STORE_URL=redis://localhost:6379/0 VAPI_BACKGROUND=celery
+    gunicorn -w 4 'example_app:create_app()'      # the web workers
+    celery -A example_celery worker               # stores the end-of-call reports
 """
 
 from __future__ import annotations
@@ -362,17 +369,49 @@ def iso_or_none(value: Optional[dt.datetime]) -> Optional[str]:
 # -- the application -------------------------------------------------------------------------
 
 
+#: Settings read from the environment as well, so that a deployment moves to Redis and
+#: Celery without code changes.
+SCALE_OUT_KEYS = ("VAPI_STORE_URL", "VAPI_BACKGROUND")
+
+
+def celery_init_app(app: Flask) -> Any:
+    """Flask's Celery pattern: the app's Celery app, whose tasks run in an app context.
+
+    Its broker is ``CELERY_BROKER_URL``, or else the Redis of ``VAPI_STORE_URL``.
+    """
+    from celery import Celery, Task
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config.get("CELERY_BROKER_URL") or app.config.get("VAPI_STORE_URL")
+    celery_app = Celery(app.name, task_cls=FlaskTask, broker=broker)
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
 def create_app(config: Optional[dict[str, Any]] = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         VAPI_SECRET=os.environ.get("VAPI_SECRET", DEV_SECRET),
-        CLINIC_DATABASE=os.path.join(app.instance_path, "clinic.sqlite3"),
+        # The web workers and the Celery worker of one machine share this file.
+        CLINIC_DATABASE=os.environ.get(
+            "CLINIC_DATABASE", os.path.join(app.instance_path, "clinic.sqlite3")
+        ),
         # Placeholders: the ids of your two assistants in the Vapi dashboard.
         CLINIC_NEW_PATIENT_ASSISTANT_ID="new-patient-assistant-id",
         CLINIC_RETURNING_ASSISTANT_ID="returning-patient-assistant-id",
     )
+    for key in SCALE_OUT_KEYS:  # e.g. VAPI_STORE_URL=redis://... VAPI_BACKGROUND=celery
+        if key in os.environ:
+            app.config[key] = os.environ[key]
     if config:
         app.config.update(config)
+    if app.config.get("VAPI_BACKGROUND") == "celery":
+        celery_init_app(app)  # before the blueprint: its background receivers need Celery
     if app.config["VAPI_SECRET"] == DEV_SECRET and not (app.debug or app.testing):
         app.logger.warning("VAPI_SECRET is the development default; set it before deploying.")
 
