@@ -8,8 +8,8 @@ times in a random order to two gunicorn instances of 2 sync workers each, sharin
 killed with SIGKILL a quarter of the way in (``--no-kill`` to leave it).  Prints what was
 sent and what ran: each tool must run once (at most once for a call in flight on the
 killed worker), each Celery-backed background receiver exactly once, and the answers to
-redeliveries must equal the first answers.  Exits 1 otherwise.  Needs ``pip install -e '.[test]'`` and
-``redis-server`` (``apt-get install -y redis-server``).
+redeliveries must equal the first answers.  Exits 1 otherwise.  Needs
+``pip install -e '.[test]'`` and ``redis-server`` (``apt-get install -y redis-server``).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         and run.differing_answers == 0
         and run.errors == 0
     )
-    print("each tool ran once (at most once if in flight on the killed worker), each background receiver once" if ok else "FAILED")
+    verdict = "each tool ran once (at most once if in flight on the killed worker), each "
+    print(verdict + "background receiver once" if ok else "FAILED")
     return 0 if ok else 1
 
 
