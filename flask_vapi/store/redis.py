@@ -23,17 +23,23 @@ UPDATE_ATTEMPTS = 100
 _FAILURES = (redis.RedisError, OSError)
 
 # Compare-and-set, atomic in the server: write ARGV[2] (delete if ARGV[1] is "d", else set,
-# with PX ARGV[3] when given) only if the key still holds the value that was read, known
-# by its SHA-1 (ARGV[4], or "" for absent).  0 when another writer changed it in between.
+# with PX ARGV[3] when given) only if the key still holds the value the caller saw, known
+# by its SHA-1 (ARGV[4], or "" for absent).  {1} when written; else {0, the value now}
+# ({0} when the key is absent), so that the caller can try again without another read.
 _COMPARE_AND_SET = """
 local current = redis.call('GET', KEYS[1])
 local seen = current and redis.sha1hex(current) or ''
-if seen ~= ARGV[4] then return 0 end
+if seen ~= ARGV[4] then return {0, current} end
 if ARGV[1] == 'd' then redis.call('DEL', KEYS[1])
 elseif ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2])
 else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return 1
+return {1}
 """
+#: Values this process last wrote with :meth:`RedisStore.update` are kept (keys at most,
+#: values up to this many bytes): the next update of the key tries them as what it holds.
+SEEN_KEYS = 1024
+SEEN_BYTES = 65536
+_UNSEEN = object()
 
 
 def _px(ttl: float) -> int:
@@ -44,9 +50,11 @@ class RedisStore(Store):
     """A :class:`~flask_vapi.store.Store` on a Redis server, every key under ``key_prefix``.
 
     TTLs are set with ``PX`` (milliseconds, rounded up), so expiry is the server's.
-    :meth:`add` is ``SET NX``; :meth:`update` is a ``GET`` and a compare-and-set script
-    (two round trips), tried again while other writers change the key, at most
-    ``UPDATE_ATTEMPTS`` times.  The client is built by :meth:`from_url` with
+    :meth:`add` is ``SET NX``; :meth:`update` is a compare-and-set script: one round trip
+    when the key still holds what this store last wrote there (the state of a call whose
+    tools run in this process), two (a ``GET`` first) otherwise; it is tried again while
+    other writers change the key, at most ``UPDATE_ATTEMPTS`` times.  The client is built
+    by :meth:`from_url` with
     ``SOCKET_TIMEOUT`` (1 s) to connect and to read, and no automatic retry: a lost reply
     of a ``SET NX`` must not be retried into a second claim.  So with the server down or
     hung an operation raises :class:`~flask_vapi.store.StoreError` within about a second.
@@ -60,6 +68,9 @@ class RedisStore(Store):
         self.key_prefix = key_prefix
         # EVALSHA, loading the script first where the server does not have it.
         self._compare_and_set = client.register_script(_COMPARE_AND_SET)
+        # Key -> the value this store last wrote with update (None: deleted).  A stale one
+        # costs one failed compare-and-set, never a wrong write.
+        self._seen: dict[str, bytes | None] = {}
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str = "flask-vapi:") -> RedisStore:
@@ -84,14 +95,27 @@ class RedisStore(Store):
 
     def get(self, key: str) -> bytes | None:
         """See :meth:`Store.get`."""
+        name = self.key_prefix + key
         try:
-            return cast("bytes | None", self.client.get(self.key_prefix + key))
+            value = cast("bytes | None", self.client.get(name))
         except _FAILURES as exc:
             raise StoreError(f"Redis store: {exc}") from exc
+        if name in self._seen:  # a read-modify-write in two steps guesses right then
+            self._saw(name, value)
+        return value
+
+    def _saw(self, name: str, value: bytes | None) -> None:
+        if value is not None and len(value) > SEEN_BYTES:
+            self._seen.pop(name, None)
+            return
+        if len(self._seen) >= SEEN_KEYS and name not in self._seen:
+            self._seen.clear()  # cheaper than an LRU, and only costs a read per key
+        self._seen[name] = value
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         """See :meth:`Store.set`."""
         check_ttl(ttl)
+        self._seen.pop(self.key_prefix + key, None)
         try:
             self.client.set(self.key_prefix + key, value, px=None if ttl is None else _px(ttl))
         except _FAILURES as exc:
@@ -101,6 +125,7 @@ class RedisStore(Store):
         """See :meth:`Store.add` (``SET NX``)."""
         check_ttl(ttl)
         px = None if ttl is None else _px(ttl)
+        self._seen.pop(self.key_prefix + key, None)
         try:
             return bool(self.client.set(self.key_prefix + key, value, px=px, nx=True))
         except _FAILURES as exc:
@@ -118,17 +143,36 @@ class RedisStore(Store):
         name = self.key_prefix + key
         px = "" if ttl is None else str(_px(ttl))
         try:
+            old = self._seen.get(name, _UNSEEN)
+            guessed = old is not _UNSEEN
+            if not guessed:
+                old = self.client.get(name)
             for attempt in range(UPDATE_ATTEMPTS):
-                old = cast("bytes | None", self.client.get(name))
-                new = fn(old)
+                assert old is None or isinstance(old, bytes)
+                try:
+                    new = fn(old)
+                except Exception:
+                    if not guessed:
+                        raise
+                    guessed = False  # ``fn`` refused the guess: give it what the key holds
+                    old = self.client.get(name)
+                    continue
                 seen = "" if old is None else hashlib.sha1(old, usedforsecurity=False).hexdigest()
                 write = ("d", b"") if new is None else ("s", check_value(new))
-                if self._compare_and_set(keys=[name], args=[*write, px, seen]):
+                reply = self._compare_and_set(keys=[name], args=[*write, px, seen])
+                if reply[0] == 1:
+                    self._saw(name, new)
                     return new
+                old = reply[1] if len(reply) > 1 else None
+                if guessed:  # what this store wrote last was not there: no contention yet
+                    guessed = False
+                    continue
                 # Spread the retries of many writers of one key (a few ms at most).
                 time.sleep(random.uniform(0, 0.0005 * min(attempt + 1, 10)))
         except _FAILURES as exc:
+            self._seen.pop(name, None)
             raise StoreError(f"Redis store: {exc}") from exc
+        self._seen.pop(name, None)
         raise StoreError(f"Redis store: {UPDATE_ATTEMPTS} conflicting writes to {key!r}")
 
     def append(self, key: str, values: Sequence[bytes], ttl: float | None, keep: int) -> int:
@@ -173,6 +217,7 @@ class RedisStore(Store):
 
     def delete(self, key: str) -> None:
         """See :meth:`Store.delete`."""
+        self._seen.pop(self.key_prefix + key, None)
         try:
             self.client.delete(self.key_prefix + key)
         except _FAILURES as exc:

@@ -4,7 +4,7 @@ of times."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -68,23 +68,57 @@ def _calls(client: redis.Redis) -> dict[str, int]:
     return {name: int(stat["calls"]) for name, stat in stats.items()}
 
 
-def test_update_is_one_get_and_one_compare_and_set(store: RedisStore, redis_url: str) -> None:
-    store.update("k", lambda old: b"1", 60)  # the script is loaded now
+def _spent(redis_url: str, action: Callable[[], object]) -> dict[str, int]:
+    """The commands the server ran during ``action`` (by name: a Celery worker of another
+    test may poll this server meanwhile)."""
     admin = redis.Redis.from_url(redis_url)
     try:
         before = _calls(admin)
-        assert store.update("k", lambda old: (old or b"") + b"2", 60) == b"12"
+        action()
         after = _calls(admin)
     finally:
         admin.close()
-    # Counted by name: a Celery worker of another test may poll this server meanwhile.
     names = ("get", "set", "evalsha", "eval", "script", "watch", "multi", "exec", "del")
-    spent = {f"cmdstat_{name}": 0 for name in names}
+    spent = {f"cmdstat_{name}": after.get(f"cmdstat_{name}", 0) for name in names}
     for name in spent:
-        spent[name] = after.get(name, 0) - before.get(name, 0)
-    spent = {name: count for name, count in spent.items() if count}
-    # The client sends a GET and an EVALSHA; the script runs a GET and a SET in the server.
-    assert spent == {"cmdstat_get": 2, "cmdstat_evalsha": 1, "cmdstat_set": 1}
+        spent[name] -= before.get(name, 0)
+    return {name[len("cmdstat_") :]: count for name, count in spent.items() if count}
+
+
+def test_an_update_is_one_round_trip_when_the_key_holds_what_it_wrote(
+    store: RedisStore, redis_url: str
+) -> None:
+    store.update("loaded", lambda old: b"x", 60)  # the server has the script now
+    # A key it did not write: a GET, then the script (which runs a GET and a SET itself).
+    spent = _spent(redis_url, lambda: store.update("k", lambda old: b"1", 60))
+    assert spent == {"get": 2, "evalsha": 1, "set": 1}
+    # The key holds what this store wrote: the script alone.
+    spent = _spent(redis_url, lambda: store.update("k", lambda old: (old or b"") + b"2", 60))
+    assert spent == {"get": 1, "evalsha": 1, "set": 1}
+    assert store.get("k") == b"12"
+
+
+def test_a_stale_guess_costs_a_failed_compare_and_set_not_a_wrong_write(
+    store: RedisStore, redis_url: str
+) -> None:
+    store.update("k", lambda old: b"mine", 60)
+    other = redis.Redis.from_url(redis_url)
+    try:
+        other.set(store.key_prefix + "k", b"theirs")  # another worker wrote since
+    finally:
+        other.close()
+    seen: list[bytes | None] = []
+
+    def fn(old: bytes | None) -> bytes:
+        seen.append(old)
+        return (old or b"") + b"+1"
+
+    assert store.update("k", fn, 60) == b"theirs+1"
+    assert seen == [b"mine", b"theirs"]  # guessed, then told what the key holds
+    assert store.get("k") == b"theirs+1"
+    store.set("k", b"reset", 60)  # a plain write: the next update reads first
+    assert store.update("k", fn, 60) == b"reset+1"
+    assert seen[-1] == b"reset"
 
 
 def test_update_retries_when_the_key_is_deleted_in_between(
@@ -126,3 +160,27 @@ def test_update_keeps_the_ttl_it_was_given(store: RedisStore) -> None:
     assert 59_000 < store.client.pttl(store.key_prefix + "k") <= 60_000
     store.update("k", lambda old: b"w", None)
     assert store.client.pttl(store.key_prefix + "k") == -1  # no expiry
+
+
+def test_a_function_that_refuses_a_stale_guess_is_given_the_value(
+    store: RedisStore, redis_url: str
+) -> None:
+    store.update("k", lambda old: b"1", 60)
+    other = redis.Redis.from_url(redis_url)
+    try:
+        other.set(store.key_prefix + "k", b"2")
+    finally:
+        other.close()
+    seen: list[bytes | None] = []
+
+    def only_after_two(old: bytes | None) -> bytes:  # a transaction's check, say
+        seen.append(old)
+        if old != b"2":
+            raise ValueError("not what was read")
+        return b"3"
+
+    assert store.update("k", only_after_two, 60) == b"3"
+    assert seen == [b"1", b"2"]
+    with pytest.raises(ValueError, match="not what was read"):  # on the real value: raised
+        store.update("k", only_after_two, 60)
+    assert store.get("k") == b"3"
