@@ -107,31 +107,46 @@ def test_a_new_call_next_to_a_redelivered_one_runs(
     assert received.names().count("tool_calls") == 2  # a message with a new call is new
 
 
-def test_a_redelivery_waits_for_a_first_delivery_still_running(
-    vapi: VapiBlueprint, post: Callable[..., Post]
-) -> None:
-    started, release = threading.Event(), threading.Event()
-    runs: list[int] = []
+class Held:
+    """A handler that records its runs and holds until released."""
 
-    @vapi.tool
-    def slow() -> str:
-        runs.append(1)
-        started.set()
-        release.wait(PATIENCE)
-        return "done once"
+    def __init__(self, result: Any = None) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self.runs: list[Any] = []
+        self.result = result
 
-    send = post()
-    message = make_tool_calls(("slow", {}, "c_slow"))
+    def __call__(self, *args: Any) -> Any:
+        self.runs.append(args)
+        self.started.set()
+        self.release.wait(PATIENCE)
+        return self.result
+
+
+def deliver_twice(send: Post, message: Any, held: Held, hold: float = 0.0) -> list[Any]:
+    """The answers to a delivery and to a redelivery sent while the first is held; the
+    redelivery is still waiting ``hold`` seconds later (past any claim margin)."""
     answers: list[Any] = []
     first = threading.Thread(target=lambda: answers.append(send(message)))
     first.start()
-    assert started.wait(PATIENCE)
+    assert held.started.wait(PATIENCE)
     second = threading.Thread(target=lambda: answers.append(send(message)))
     second.start()
-    release.set()
+    if hold:
+        second.join(hold)
+        assert second.is_alive()  # waiting for the first, not answering on its own
+    held.release.set()
     first.join(PATIENCE)
     second.join(PATIENCE)
-    assert runs == [1]
+    return answers
+
+
+def test_a_redelivery_waits_for_a_first_delivery_still_running(
+    vapi: VapiBlueprint, post: Callable[..., Post]
+) -> None:
+    held = Held("done once")
+    vapi.tool("slow")(held)
+    answers = deliver_twice(post(), make_tool_calls(("slow", {}, "c_slow")), held)
+    assert len(held.runs) == 1
     assert [a["results"][0]["result"] for a in answers] == ["done once", "done once"]
 
 
@@ -147,30 +162,12 @@ def test_without_a_budget_a_redelivery_waits_for_the_first_as_long_as_vapi_would
     vapi: VapiBlueprint, post: Callable[..., Post], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _short_claim_margin(monkeypatch)
-    started, release = threading.Event(), threading.Event()
-    runs: list[int] = []
-
-    @vapi.tool
-    def slow() -> str:
-        runs.append(1)
-        started.set()
-        release.wait(PATIENCE)
-        return "done once"
-
+    held = Held("done once")
+    vapi.tool("slow")(held)
     send = post(VAPI_DEADLINES={"tool-calls": None})  # the tool runs inline, unguarded
-    message = make_tool_calls(("slow", {}, "c_unbudgeted"))
-    answers: list[Any] = []
-    first = threading.Thread(target=lambda: answers.append(send(message)))
-    first.start()
-    assert started.wait(PATIENCE)
-    second = threading.Thread(target=lambda: answers.append(send(message)))
-    second.start()
-    second.join(0.5)  # past the margin: the claim holds for VAPI_SERVER_TIMEOUT
-    assert second.is_alive()  # waiting for the first, not answering a timeout
-    release.set()
-    first.join(PATIENCE)
-    second.join(PATIENCE)
-    assert runs == [1]
+    # Past the margin: the claim holds for VAPI_SERVER_TIMEOUT.
+    answers = deliver_twice(send, make_tool_calls(("slow", {}, "c_unbudgeted")), held, 0.5)
+    assert len(held.runs) == 1
     assert [a["results"][0]["result"] for a in answers] == ["done once", "done once"]
 
 
@@ -178,29 +175,11 @@ def test_a_receiver_slower_than_the_margin_is_not_run_again_by_a_redelivery(
     vapi: VapiBlueprint, post: Callable[..., Post], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _short_claim_margin(monkeypatch)
-    started, release = threading.Event(), threading.Event()
-    reports: list[Any] = []
-
-    @vapi.on("end-of-call-report")
-    def slow_receiver(message: Any) -> None:
-        reports.append(message)
-        started.set()
-        release.wait(PATIENCE)
-
-    send = post()
+    held = Held()
+    vapi.on("end-of-call-report")(held)
     body = json.dumps({"message": make_end_of_call_report()}).encode()
-    answers: list[Any] = []
-    first = threading.Thread(target=lambda: answers.append(send(body)))
-    first.start()
-    assert started.wait(PATIENCE)
-    second = threading.Thread(target=lambda: answers.append(send(body)))
-    second.start()
-    second.join(0.5)
-    release.set()
-    first.join(PATIENCE)
-    second.join(PATIENCE)
-    assert len(reports) == 1
-    assert answers == [{}, {}]
+    assert deliver_twice(post(), body, held, 0.5) == [{}, {}]
+    assert len(held.runs) == 1
 
 
 def test_a_redelivery_of_a_call_still_running_past_the_budget_gets_its_timeout_answer(

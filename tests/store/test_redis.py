@@ -63,6 +63,15 @@ def test_update_gives_up_after_its_attempts(
     assert store.get("k") == b"5"
 
 
+def write_elsewhere(redis_url: str, name: str, value: bytes) -> None:
+    """What another worker's write does to the key ``name``."""
+    other = redis.Redis.from_url(redis_url)
+    try:
+        other.set(name, value)
+    finally:
+        other.close()
+
+
 def _calls(client: redis.Redis) -> dict[str, int]:
     stats = client.info("commandstats")
     return {name: int(stat["calls"]) for name, stat in stats.items()}
@@ -102,11 +111,7 @@ def test_a_stale_guess_costs_a_failed_compare_and_set_not_a_wrong_write(
     store: RedisStore, redis_url: str
 ) -> None:
     store.update("k", lambda old: b"mine", 60)
-    other = redis.Redis.from_url(redis_url)
-    try:
-        other.set(store.key_prefix + "k", b"theirs")  # another worker wrote since
-    finally:
-        other.close()
+    write_elsewhere(redis_url, store.key_prefix + "k", b"theirs")  # another worker wrote since
     seen: list[bytes | None] = []
 
     def fn(old: bytes | None) -> bytes:
@@ -166,11 +171,7 @@ def test_a_function_that_refuses_a_stale_guess_is_given_the_value(
     store: RedisStore, redis_url: str
 ) -> None:
     store.update("k", lambda old: b"1", 60)
-    other = redis.Redis.from_url(redis_url)
-    try:
-        other.set(store.key_prefix + "k", b"2")
-    finally:
-        other.close()
+    write_elsewhere(redis_url, store.key_prefix + "k", b"2")
     seen: list[bytes | None] = []
 
     def only_after_two(old: bytes | None) -> bytes:  # a transaction's check, say
