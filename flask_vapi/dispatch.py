@@ -50,6 +50,8 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
         self.responders: dict[str, Callable[..., Any]] = {}
         #: Tool name -> :class:`~flask_vapi.tools.Tool`.
         self.tools: dict[str, Tool] = {}
+        #: Types whose receivers were once seen using up the budget (said once each).
+        self._slow_receivers: set[str] = set()
         #: Signal name (or ``"*"``) -> receivers registered with ``@vapi.on``, held strongly.
         self.receivers: dict[str, list[Callable[[Message], Any]]] = {}
         #: The same for ``@vapi.on(..., background=True)``: run off the request path.
@@ -194,6 +196,9 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             self.send(app, signals.message_received, message)
             self.send(app, kind.signal, message)
             self._notify(app, kind.signal.name, message, message_dict, body, settings)
+            budget = settings.budgets.get(kind.type)
+            if budget is not None and time.monotonic() > arrived + budget:
+                self._receivers_were_slow(kind.type, budget, time.monotonic() - arrived)
             reply = self._answer(app, kind, message, settings, arrived, claims)
             if key is not None:
                 self.remember(app, settings, key, reply)
@@ -204,6 +209,21 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             if state is not None:
                 _call_state.reset(state)
             _message.reset(token)
+
+    def _receivers_were_slow(self, message_type: str, budget: float, took: float) -> None:
+        """Say (once per type) that the receivers, which run before the answer, used up a
+        budget: the answer is the fallback, and late."""
+        if message_type in self._slow_receivers:
+            return
+        self._slow_receivers.add(message_type)
+        logger.warning(
+            "The receivers of a Vapi %s message ran %.2f s, past its %g s budget: it was "
+            "answered what a timeout answers, and late. Receivers run before the answer: "
+            "give a slow one background=True.",
+            quoted(message_type),
+            took,
+            budget,
+        )
 
     def send(self, app: Flask, signal: NamedSignal, message: Message | None, **extra: Any) -> None:
         """Send ``signal``; each receiver's exception is logged and signalled, not raised."""

@@ -502,3 +502,20 @@ def test_a_waited_for_handler_shares_the_request_cpu_and_a_late_one_is_let_go(
     if len(allowed) > 1:  # pinned to one CPU while the request waited
         assert len(seen["quick"]) == 1 and len(seen["before"]) == 1
     assert seen["after"] == allowed  # free again once the request stopped waiting
+
+
+def test_receivers_that_use_up_the_budget_are_said_once(
+    vapi: VapiBlueprint, send: Callable[..., Any], caplog: Any
+) -> None:
+    vapi.tool("quick")(lambda: "done")
+    vapi.on("tool-calls")(lambda message: time.sleep(0.3))
+    with caplog.at_level("WARNING", logger="flask_vapi"):
+        for _ in range(2):
+            (entry,) = results(
+                send(vapi, make_tool_calls(("quick", {})), VAPI_DEADLINES={"tool-calls": 0.2})
+            )
+            assert entry["error"] == "The tool 'quick' did not finish in time."
+    slow = [r.getMessage() for r in caplog.records if "receivers of a Vapi" in r.getMessage()]
+    assert len(slow) == 1
+    assert "'tool-calls' message ran 0.3" in slow[0] and "past its 0.2 s budget" in slow[0]
+    assert "background=True" in slow[0]
