@@ -6,6 +6,7 @@ runs it larger and prints its table).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -132,7 +133,7 @@ def run(
                 server = servers[(number + attempt) % 2]
                 try:
                     answer = server.request("POST", "/vapi/webhook", body, HEADERS, 60.0)
-                except OSError:
+                except (OSError, http.client.HTTPException):  # refused, reset, cut short
                     result.retried.add(call_id)
                     continue
                 if answer.status == 200:

@@ -22,7 +22,7 @@ def test_two_instances_on_one_redis_run_everything_exactly_once(
         status_messages=STATUS_MESSAGES,
         clients=CLIENTS,
     )
-    assert run.errors == 0
+    assert run.errors == 0, run.table()
     assert run.deliveries > run.messages  # redeliveries were sent
     # Answers to redeliveries equal the first answer.
     assert run.differing_answers == 0, run.answers
@@ -30,5 +30,5 @@ def test_two_instances_on_one_redis_run_everything_exactly_once(
         runs = run.tool_runs[call_id]
         assert runs == 1 or (call_id in run.retried and runs <= 1), (call_id, runs)
     # Every status update reached its Celery-backed receiver once, the killed worker's too.
-    assert set(run.background_runs.values()) == {1}, run.background_runs
+    assert set(run.background_runs.values()) == {1}, (run.background_runs, run.table())
     print("\n" + run.table())
