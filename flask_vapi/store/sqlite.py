@@ -13,13 +13,14 @@ from types import TracebackType
 from typing import Callable
 
 from flask_vapi.store import Store, StoreError, check_keep, check_ttl, check_value
+from flask_vapi.store.checkpoints import Checkpoints
 
 #: Expired rows are purged after every this many writes of a process ...
 PURGE_EVERY = 256
 #: ... at most this many at a time, so that a purge stays short (and keeps up: 2 per write).
 PURGE_LIMIT = 512
 #: After every this many writes of a process, its checkpoint thread copies the WAL into the
-#: database file, off the request path ...
+#: database file, off the request path (:mod:`flask_vapi.store.checkpoints`) ...
 CHECKPOINT_EVERY = 64
 #: ... and a writer does it itself once the WAL holds this many pages (4 KiB each), should
 #: the thread fall behind (SQLite's own default is 1000).
@@ -145,7 +146,7 @@ class SQLiteStore(Store):
         self._lock = threading.RLock()
         self._writes = 0
         self._closed = False
-        self._checkpoints: _Checkpoints | None = None
+        self._checkpoints: Checkpoints | None = None
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -183,15 +184,13 @@ class SQLiteStore(Store):
         if self._conn is not None:
             _INHERITED.append(self._conn)
             self._conn = None
-        if self._checkpoints is not None:  # its thread is not in this process
-            self._checkpoints.forked()
-            self._checkpoints = None
+        self._checkpoints = None  # its thread is not in this process
 
     def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
         self._writes += 1
         if self._writes % CHECKPOINT_EVERY == 0:
             if self._checkpoints is None:
-                self._checkpoints = _Checkpoints(self.path, self._busy_timeout)
+                self._checkpoints = Checkpoints(self.path, self._busy_timeout)
             self._checkpoints.ask()
         if self._writes % PURGE_EVERY == 0:
             # The write itself succeeded; if the purge fails, the next one catches up.
@@ -329,58 +328,6 @@ class SQLiteStore(Store):
             checkpoints.stop(wait=False)
 
 
-class _Checkpoints:
-    """A daemon thread that checkpoints one database file each time it is asked, on a
-    connection of its own; an error is left for the next checkpoint to catch up."""
-
-    def __init__(self, path: str, busy_timeout: float) -> None:
-        self.path = path
-        self.busy_timeout = busy_timeout
-        #: Held while a checkpoint runs: ``fork()`` waits for it (see ``_before_fork``).
-        self.lock = threading.Lock()
-        self._asked = threading.Event()
-        self._stopped = False
-        self._conn: sqlite3.Connection | None = None
-        self._thread = threading.Thread(
-            target=self._loop, name="flask-vapi-sqlite-checkpoint", daemon=True
-        )
-        self._thread.start()
-        _CHECKPOINTS.add(self)
-
-    def ask(self) -> None:
-        self._asked.set()
-
-    def _loop(self) -> None:
-        while True:
-            self._asked.wait()
-            self._asked.clear()
-            with self.lock:
-                if self._stopped:
-                    break
-                with contextlib.suppress(sqlite3.Error):
-                    if self._conn is None:
-                        self._conn = sqlite3.connect(
-                            self.path, timeout=self.busy_timeout, isolation_level=None
-                        )
-                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        if self._conn is not None:
-            self._conn.close()
-
-    def stop(self, wait: bool = True) -> None:
-        """End the thread (after the checkpoint it is running, if any)."""
-        self._stopped = True
-        self._asked.set()
-        if wait and self._thread is not threading.current_thread():
-            self._thread.join(timeout=self.busy_timeout)
-        _CHECKPOINTS.discard(self)
-
-    def forked(self) -> None:
-        """In a forked child: keep the connection referenced (never closed here)."""
-        if self._conn is not None:
-            _INHERITED.append(self._conn)
-        _CHECKPOINTS.discard(self)
-
-
 class _Session:
     """``with``: hold the store's lock, open its connection if needed, and turn
     ``sqlite3.Error`` into :class:`~flask_vapi.store.StoreError`."""
@@ -419,35 +366,24 @@ class _Session:
 # middle of a transaction, the child could never write the file again, even through a new
 # connection.  So fork() waits for the operations in flight (as logging does for its locks).
 _FORKING: list[SQLiteStore] = []
-_FORKING_CHECKPOINTS: list[_Checkpoints] = []
-_CHECKPOINTS: weakref.WeakSet[_Checkpoints] = weakref.WeakSet()
 
 
 def _before_fork() -> None:
     _FORKING[:] = list(_STORES)
-    _FORKING_CHECKPOINTS[:] = list(_CHECKPOINTS)
     for store in _FORKING:
         store._lock.acquire()
-    for checkpoints in _FORKING_CHECKPOINTS:
-        checkpoints.lock.acquire()
 
 
 def _after_fork_in_parent() -> None:
-    for checkpoints in _FORKING_CHECKPOINTS:
-        checkpoints.lock.release()
     for store in _FORKING:
         store._lock.release()
     _FORKING.clear()
-    _FORKING_CHECKPOINTS.clear()
 
 
 def _after_fork_in_child() -> None:
-    for checkpoints in _FORKING_CHECKPOINTS:
-        checkpoints.lock = threading.Lock()
     for store in _FORKING:
         store._forked()
     _FORKING.clear()
-    _FORKING_CHECKPOINTS.clear()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
