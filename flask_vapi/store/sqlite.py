@@ -184,7 +184,11 @@ class SQLiteStore(Store):
         if self._conn is not None:
             _INHERITED.append(self._conn)
             self._conn = None
-        self._checkpoints = None  # its thread is not in this process
+        if self._checkpoints is not None:  # its thread is not in this process
+            left = self._checkpoints.forked()
+            if left is not None:
+                _INHERITED.append(left)
+            self._checkpoints = None
 
     def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
         self._writes += 1
@@ -364,26 +368,36 @@ class _Session:
 
 # SQLite keeps per-process lock state for each file, which a child inherits: forked in the
 # middle of a transaction, the child could never write the file again, even through a new
-# connection.  So fork() waits for the operations in flight (as logging does for its locks).
+# connection.  So fork() waits for the operations in flight, and for a checkpoint in flight
+# (as logging does for its locks).
 _FORKING: list[SQLiteStore] = []
+_FORKING_CHECKPOINTS: list[Checkpoints] = []
 
 
 def _before_fork() -> None:
     _FORKING[:] = list(_STORES)
     for store in _FORKING:
         store._lock.acquire()
+        if store._checkpoints is not None:  # set under the store's lock
+            _FORKING_CHECKPOINTS.append(store._checkpoints)
+    for checkpoints in _FORKING_CHECKPOINTS:
+        checkpoints.lock.acquire()
 
 
 def _after_fork_in_parent() -> None:
+    for checkpoints in _FORKING_CHECKPOINTS:
+        checkpoints.lock.release()
     for store in _FORKING:
         store._lock.release()
     _FORKING.clear()
+    _FORKING_CHECKPOINTS.clear()
 
 
 def _after_fork_in_child() -> None:
     for store in _FORKING:
-        store._forked()
+        store._forked()  # drops its checkpoints, whose lock stays held here, unused
     _FORKING.clear()
+    _FORKING_CHECKPOINTS.clear()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
