@@ -197,8 +197,10 @@ class Dispatcher(ToolCallsMixin, OnceMixin):
             self.send(app, kind.signal, message)
             self._notify(app, kind.signal.name, message, message_dict, body, settings)
             budget = settings.budgets.get(kind.type)
-            if budget is not None and time.monotonic() > arrived + budget:
-                self._receivers_were_slow(kind.type, budget, time.monotonic() - arrived)
+            if budget is not None:
+                took = time.monotonic() - arrived
+                if took > budget:
+                    self._receivers_were_slow(kind.type, budget, took)
             reply = self._answer(app, kind, message, settings, arrived, claims)
             if key is not None:
                 self.remember(app, settings, key, reply)
